@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A small x86 decoder for the instructions yakvm must emulate without
+ * decode assists (QEMU's SVM has none): the MOV forms that reach MMIO, MOV
+ * to/from debug registers, and the prefixes of any intercepted instruction
+ * (AMD APM vol. 3, chapter 1 "Instruction Encoding").  It works only on a
+ * private copy of the bytes, never on guest memory, so a guest rewriting its
+ * code concurrently can change what is decoded but not how safely.
+ */
+#include "yakvm.h"
+
+#define REX_W	0x08
+#define REX_R	0x04
+#define REX_B	0x01
+
+static void default_sizes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
+{
+	if (yakvm_64bit_code(vcpu)) {
+		insn->opsize = 4;
+		insn->addr_size = 8;
+	} else if (vcpu->vmcb->save.cs.attrib & SVM_SELECTOR_DB_MASK) {
+		insn->opsize = 4;
+		insn->addr_size = 4;
+	} else {
+		insn->opsize = 2;
+		insn->addr_size = 2;
+	}
+}
+
+static int segment_prefix(u8 b)
+{
+	switch (b) {
+	case 0x26: return YAKVM_SEG_ES;
+	case 0x2e: return YAKVM_SEG_CS;
+	case 0x36: return YAKVM_SEG_SS;
+	case 0x3e: return YAKVM_SEG_DS;
+	case 0x64: return YAKVM_SEG_FS;
+	case 0x65: return YAKVM_SEG_GS;
+	default: return -1;
+	}
+}
+
+/* Legacy prefixes, then REX in 64-bit mode; sets the effective sizes. */
+int yakvm_decode_prefixes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
+{
+	bool mode64 = yakvm_64bit_code(vcpu);
+	bool opsize_override = false, addr_override = false;
+	unsigned int i;
+
+	default_sizes(vcpu, insn);
+	insn->seg = -1;
+	insn->rex = 0;
+	insn->rep = false;
+	for (i = 0; i < insn->len; i++) {
+		u8 b = insn->bytes[i];
+		int seg = segment_prefix(b);
+
+		if (seg >= 0) {
+			insn->seg = seg;
+		} else if (b == 0x66) {
+			opsize_override = true;
+		} else if (b == 0x67) {
+			addr_override = true;
+		} else if (b == 0xf2 || b == 0xf3) {
+			insn->rep = true;
+		} else if (b == 0xf0) {
+			/* LOCK */
+		} else if (mode64 && (b & 0xf0) == 0x40) {
+			insn->rex = b;
+			/* REX counts only directly before the opcode. */
+			if (i + 1 < insn->len) {
+				u8 next = insn->bytes[i + 1];
+
+				if (segment_prefix(next) >= 0 || next == 0x66 ||
+				    next == 0x67 || next == 0xf0 ||
+				    next == 0xf2 || next == 0xf3)
+					insn->rex = 0;
+			}
+		} else {
+			break;
+		}
+	}
+	if (i >= insn->len)
+		return -EINVAL;
+	insn->prefix_len = i;
+
+	if (insn->rex & REX_W)
+		insn->opsize = 8;
+	else if (opsize_override)
+		insn->opsize = insn->opsize == 2 ? 4 : 2;
+	if (addr_override && mode64)
+		insn->addr_size = 4;
+	else if (addr_override)
+		insn->addr_size = insn->addr_size == 4 ? 2 : 4;
+	return 0;
+}
+
+/* ModRM, SIB and displacement at @p; returns their length or < 0. */
+static int decode_modrm(struct yakvm_insn *insn, unsigned int p)
+{
+	unsigned int n = 1;
+	u8 modrm, base;
+
+	if (p >= insn->len)
+		return -EINVAL;
+	modrm = insn->bytes[p];
+	insn->modrm_mod = modrm >> 6;
+	insn->modrm_reg = ((modrm >> 3) & 7) | (insn->rex & REX_R ? 8 : 0);
+	insn->modrm_rm = (modrm & 7) | (insn->rex & REX_B ? 8 : 0);
+	if (insn->modrm_mod == 3)
+		return n;
+
+	if (insn->addr_size == 2) {
+		if (insn->modrm_mod == 0 && (modrm & 7) == 6)
+			n += 2;
+		else if (insn->modrm_mod == 1)
+			n += 1;
+		else if (insn->modrm_mod == 2)
+			n += 2;
+		return n;
+	}
+	if ((modrm & 7) == 4) {
+		if (p + 1 >= insn->len)
+			return -EINVAL;
+		base = insn->bytes[p + 1] & 7;
+		n += 1;
+		if (insn->modrm_mod == 0 && base == 5)
+			n += 4;
+	}
+	if (insn->modrm_mod == 0 && (modrm & 7) == 5)
+		n += 4;		/* disp32, or RIP-relative in 64-bit mode */
+	else if (insn->modrm_mod == 1)
+		n += 1;
+	else if (insn->modrm_mod == 2)
+		n += 4;
+	return n;
+}
+
+static u64 read_le(const u8 *p, unsigned int size)
+{
+	u64 v = 0;
+	unsigned int i;
+
+	for (i = 0; i < size; i++)
+		v |= (u64)p[i] << (8 * i);
+	return v;
+}
+
+/* The byte register named @reg: AH/CH/DH/BH only without a REX prefix. */
+static void set_byte_reg(struct yakvm_insn *insn, u8 reg)
+{
+	insn->reg = reg;
+	insn->high_byte = !insn->rex && reg >= 4 && reg < 8;
+	if (insn->high_byte)
+		insn->reg = reg - 4;
+}
+
+static int decode_mov_modrm(struct yakvm_insn *insn, unsigned int p, u8 op)
+{
+	int n = decode_modrm(insn, p);
+
+	if (n < 0 || insn->modrm_mod == 3)
+		return -EINVAL;	/* a register operand never faults on MMIO */
+	insn->len = p + n;
+
+	switch (op) {
+	case 0x88:		/* MOV r/m8, r8 */
+	case 0x8a:		/* MOV r8, r/m8 */
+		insn->write = op == 0x88;
+		insn->mem_size = 1;
+		insn->dest_size = 1;
+		set_byte_reg(insn, insn->modrm_reg);
+		return 0;
+	case 0x89:		/* MOV r/m, r */
+	case 0x8b:		/* MOV r, r/m */
+		insn->write = op == 0x89;
+		insn->mem_size = insn->opsize;
+		insn->dest_size = insn->opsize;
+		insn->reg = insn->modrm_reg;
+		return 0;
+	case 0xc6:		/* MOV r/m8, imm8 */
+	case 0xc7:		/* MOV r/m, imm16/32 */
+		if ((insn->modrm_reg & 7) != 0)
+			return -EINVAL;
+		insn->write = true;
+		insn->use_imm = true;
+		insn->mem_size = op == 0xc6 ? 1 : insn->opsize;
+		n = min_t(int, insn->mem_size, 4);
+		if (insn->len + n > sizeof(insn->bytes))
+			return -EINVAL;
+		insn->imm = read_le(insn->bytes + insn->len, n);
+		if (insn->mem_size == 8)
+			insn->imm = (s64)(s32)insn->imm;
+		insn->len += n;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int decode_moffs(struct yakvm_insn *insn, unsigned int p, u8 op)
+{
+	/* A0-A3: MOV between rAX and a direct address of address-size bytes. */
+	insn->len = p + insn->addr_size;
+	insn->write = op >= 0xa2;
+	insn->mem_size = (op & 1) ? insn->opsize : 1;
+	insn->dest_size = insn->mem_size;
+	insn->reg = YAKVM_RAX;
+	return 0;
+}
+
+static int decode_movx(struct yakvm_insn *insn, unsigned int p, u8 op)
+{
+	/* 0F B6/B7 MOVZX, 0F BE/BF MOVSX: loads widened to the operand size. */
+	int n = decode_modrm(insn, p);
+
+	if (n < 0 || insn->modrm_mod == 3)
+		return -EINVAL;
+	insn->len = p + n;
+	insn->write = false;
+	insn->mem_size = (op & 1) ? 2 : 1;
+	insn->dest_size = insn->opsize;
+	insn->sign_extend = op >= 0xbe;
+	insn->reg = insn->modrm_reg;
+	return 0;
+}
+
+/*
+ * The MOV family that compilers and drivers use for MMIO.  Anything else is
+ * rejected, and the caller reports the bytes to user space.
+ */
+int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
+{
+	unsigned int fetched = insn->len, p;
+	int r;
+	u8 op;
+
+	r = yakvm_decode_prefixes(vcpu, insn);
+	if (r)
+		return r;
+	p = insn->prefix_len;
+	op = insn->bytes[p];
+	if (op == 0x88 || op == 0x89 || op == 0x8a || op == 0x8b ||
+	    op == 0xc6 || op == 0xc7)
+		r = decode_mov_modrm(insn, p + 1, op);
+	else if (op >= 0xa0 && op <= 0xa3)
+		r = decode_moffs(insn, p + 1, op);
+	else if (op == 0x0f && p + 1 < fetched &&
+		 (insn->bytes[p + 1] == 0xb6 || insn->bytes[p + 1] == 0xb7 ||
+		  insn->bytes[p + 1] == 0xbe || insn->bytes[p + 1] == 0xbf))
+		r = decode_movx(insn, p + 2, insn->bytes[p + 1]);
+	else
+		r = -EOPNOTSUPP;
+	if (!r && insn->len > fetched)
+		r = -EINVAL;	/* the instruction runs past what was readable */
+	if (r)
+		insn->len = fetched;
+	return r;
+}
+
+/* 0F 21 /r (MOV reg, DRn) and 0F 23 /r (MOV DRn, reg). */
+int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
+{
+	unsigned int p;
+	int r;
+
+	r = yakvm_decode_prefixes(vcpu, insn);
+	if (r)
+		return r;
+	p = insn->prefix_len;
+	if (p + 2 >= insn->len || insn->bytes[p] != 0x0f ||
+	    (insn->bytes[p + 1] != 0x21 && insn->bytes[p + 1] != 0x23))
+		return -EINVAL;
+	r = decode_modrm(insn, p + 2);
+	if (r < 0)
+		return r;
+	/* The ModRM mod field is ignored: the operand is always a register. */
+	insn->len = p + 3;
+	return 0;
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_RUN: the loop that enters the guest, handles exits in the kernel and
+ * returns to user space when user space has work to do.
+ *
+ * Each entry runs with preemption and interrupts disabled and GIF=0 around
+ * VMRUN; between entries the loop is preemptible, reacts to signals, and
+ * notices that it moved to another CPU (fresh ASID, all VMCB state dirty).
+ */
+#define pr_fmt(fmt) "yakvm: " fmt
+
+#include <linux/context_tracking.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/vtime.h>
+#include <asm/asm.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/nospec-branch.h>
+#include <asm/spec-ctrl.h>
+
+#include "yakvm.h"
+
+/* Bits of the VMCB clean field (APM 15.15.3) that yakvm tracks. */
+#define VMCB_CLEAN_ALL	(BIT(YAKVM_DIRTY_LBR + 1) - 1)
+
+/*
+ * Queue an exception for the next entry.  A second exception while one is
+ * pending becomes #DF, and anything on top of #DF a triple fault (APM 8.2.9);
+ * KVM implements the same double-fault rules.
+ */
+void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
+			   u32 error_code)
+{
+	struct yakvm_event *ex = &vcpu->exception;
+
+	if (ex->pending) {
+		if (ex->vector == X86_TRAP_DF) {
+			vcpu->shutdown = true;
+			return;
+		}
+		vector = X86_TRAP_DF;
+		has_error = true;
+		error_code = 0;
+	}
+	ex->pending = true;
+	ex->vector = vector;
+	ex->has_error = has_error;
+	ex->error_code = error_code;
+}
+
+void yakvm_kick(struct yakvm_vcpu *vcpu)
+{
+	int cpu = READ_ONCE(vcpu->cpu);
+
+	if (READ_ONCE(vcpu->mode) == YAKVM_IN_GUEST && cpu >= 0 &&
+	    cpu != raw_smp_processor_id())
+		smp_send_reschedule(cpu);
+}
+
+static void assign_asid(struct yakvm_vcpu *vcpu, struct yakvm_cpu *pcpu)
+{
+	struct vmcb_control_area *c = &vcpu->vmcb->control;
+
+	/*
+	 * ASIDs are handed out per CPU; when they run out a new generation
+	 * starts with a flush of every ASID, so an ASID is never reused while
+	 * the TLB may still hold its old translations (APM 15.16).
+	 */
+	if (pcpu->next_asid > pcpu->max_asid) {
+		pcpu->asid_generation++;
+		pcpu->next_asid = 1;
+		c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	vcpu->asid_generation = pcpu->asid_generation;
+	c->asid = pcpu->next_asid++;
+	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_ASID);
+	vcpu->stats.asid_allocs++;
+}
+
+static void inject_pending_event(struct yakvm_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &vcpu->vmcb->control;
+	struct yakvm_event *ex = &vcpu->exception;
+
+	if (!ex->pending)
+		return;
+	c->event_inj = ex->vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT |
+		       (ex->has_error ? SVM_EVTINJ_VALID_ERR : 0);
+	c->event_inj_err = ex->error_code;
+	ex->pending = false;
+	vcpu->stats.injected_exceptions++;
+}
+
+/*
+ * An event that was being delivered when the #VMEXIT hit (EXITINTINFO,
+ * APM 15.7.2) is delivered again on the next entry.  Software interrupts and
+ * INT3/INTO are not re-injected: without nRIP save their length is unknown,
+ * so the instruction is executed again instead (RIP still points at it).
+ */
+static void complete_interrupted_event(struct yakvm_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &vcpu->vmcb->control;
+	u32 info = c->exit_int_info;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+
+	c->event_inj = 0;
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
+	case SVM_EXITINTINFO_TYPE_EXEPT:
+		if (vector == X86_TRAP_BP || vector == X86_TRAP_OF)
+			break;
+		vcpu->exception.pending = true;
+		vcpu->exception.vector = vector;
+		vcpu->exception.has_error = info & SVM_EXITINTINFO_VALID_ERR;
+		vcpu->exception.error_code = c->exit_int_info_err;
+		break;
+	default:
+		/* yakvm injects no interrupts or NMIs yet; INTn re-executes. */
+		break;
+	}
+}
+
+/* CLGI that survives SVM having been turned off under us (reboot). */
+static __always_inline bool clgi_checked(void)
+{
+	asm goto("1: clgi\n\t"
+			  _ASM_EXTABLE(1b, %l[fault])
+			  ::: "memory" : fault);
+	return true;
+fault:
+	return false;
+}
+
+static __always_inline void stgi(void)
+{
+	asm volatile("stgi" ::: "memory");
+}
+
+/* RCU and time accounting see guest mode as KVM's guest_enter does. */
+static __always_inline void guest_context_enter(void)
+{
+	vtime_account_guest_enter();
+	if (!context_tracking_guest_enter())
+		rcu_virt_note_context_switch(smp_processor_id());
+}
+
+/*
+ * One VMRUN.  Returns 0 after a #VMEXIT (the exit is in the VMCB), 1 when the
+ * entry was abandoned to handle a request, a signal or a reschedule first,
+ * and < 0 when this CPU cannot run guests.
+ */
+static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
+{
+	struct vmcb *vmcb = vcpu->vmcb;
+	struct yakvm_cpu *pcpu;
+	u64 host_xcr0 = 0;
+	bool flush;
+	int cpu;
+
+	preempt_disable();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	local_irq_disable();
+
+	cpu = smp_processor_id();
+	pcpu = yakvm_this_cpu();
+	if (!pcpu->enabled) {
+		local_irq_enable();
+		preempt_enable();
+		return -EBUSY;
+	}
+
+	WRITE_ONCE(vcpu->cpu, cpu);
+	WRITE_ONCE(vcpu->mode, YAKVM_IN_GUEST);
+	/* Pairs with the barrier in yakvm_vm_kick_all() after setting a request. */
+	smp_mb();
+	flush = test_and_clear_bit(ilog2(YAKVM_REQ_TLB_FLUSH), &vcpu->requests);
+	if (need_resched() || signal_pending(current)) {
+		WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
+		if (flush)
+			set_bit(ilog2(YAKVM_REQ_TLB_FLUSH), &vcpu->requests);
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
+
+	if (vcpu->last_cpu != cpu || pcpu->last_vmcb != vmcb) {
+		/* Another CPU's TLB or another vCPU's VMCB cache: start clean. */
+		vmcb->control.clean = 0;
+		if (pcpu->last_vmcb != vmcb)
+			indirect_branch_prediction_barrier();
+		pcpu->last_vmcb = vmcb;
+	}
+	if (vcpu->last_cpu != cpu)
+		vcpu->asid_generation = 0;
+	vcpu->last_cpu = cpu;
+	if (flush) {
+		if (yakvm_svm.flush_by_asid)
+			vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+		else
+			vcpu->asid_generation = 0;
+	}
+	if (vcpu->asid_generation != pcpu->asid_generation)
+		assign_asid(vcpu, pcpu);
+
+	inject_pending_event(vcpu);
+	vmcb->save.rax = vcpu->regs[YAKVM_RAX];
+	vmcb->save.rsp = vcpu->regs[YAKVM_RSP];
+
+	guest_context_enter();
+	if (!clgi_checked()) {
+		context_tracking_guest_exit();
+		vtime_account_guest_exit();
+		WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
+		local_irq_enable();
+		preempt_enable();
+		return -EBUSY;
+	}
+	if (boot_cpu_has(X86_FEATURE_XSAVE)) {
+		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		if (vcpu->xcr0 != host_xcr0)
+			xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	}
+	vcpu->stats.entries++;
+	vcpu->ran = true;
+
+	__yakvm_vmrun(vcpu->regs, vcpu->vmcb_pa,
+		      page_to_phys(pcpu->host_vmsave));
+
+	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))
+		indirect_branch_prediction_barrier();
+	stgi();
+	context_tracking_guest_exit();
+	WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
+
+	vcpu->regs[YAKVM_RAX] = vmcb->save.rax;
+	vcpu->regs[YAKVM_RSP] = vmcb->save.rsp;
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	vmcb->control.clean = yakvm_svm.vmcb_clean ? VMCB_CLEAN_ALL : 0;
+	/* #VMEXIT disabled the host's breakpoints (APM 15.5.1). */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	complete_interrupted_event(vcpu);
+	vcpu->stats.exits++;
+
+	/* The host interrupt that caused an INTR exit is taken here. */
+	local_irq_enable();
+	local_irq_disable();
+	vtime_account_guest_exit();
+	local_irq_enable();
+	preempt_enable();
+	return 0;
+}
+
+/* Finish the instruction whose data user space supplied (api.rst, KVM_RUN). */
+static int complete_user_exit(struct yakvm_vcpu *vcpu)
+{
+	enum yakvm_pending_user pending = vcpu->pending;
+
+	vcpu->pending = YAKVM_USER_NONE;
+	switch (pending) {
+	case YAKVM_USER_PIO:
+		return yakvm_complete_pio(vcpu);
+	case YAKVM_USER_MMIO_READ:
+		return yakvm_complete_mmio_read(vcpu);
+	default:
+		return 1;
+	}
+}
+
+static void post_run(struct yakvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vmcb *vmcb = vcpu->vmcb;
+
+	run->if_flag = !!(vmcb->save.rflags & X86_EFLAGS_IF);
+	run->cr8 = vmcb->control.int_ctl & V_TPR_MASK;
+	run->apic_base = vcpu->apic_base;
+	run->ready_for_interrupt_injection = run->if_flag &&
+		!(vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK) &&
+		!vcpu->exception.pending;
+	run->flags = 0;
+}
+
+int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	r = complete_user_exit(vcpu);
+	if (r <= 0)
+		goto out;
+	if (READ_ONCE(run->immediate_exit)) {
+		r = -EINTR;
+		goto out;
+	}
+
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			vcpu->stats.signal_exits++;
+			r = -EINTR;
+			break;
+		}
+		if (vcpu->shutdown) {
+			r = yakvm_user_exit(vcpu, KVM_EXIT_SHUTDOWN);
+			vcpu->shutdown = false;
+			yakvm_vcpu_reset(vcpu);
+			break;
+		}
+		cond_resched();
+		r = vcpu_enter_guest(vcpu);
+		if (r > 0)
+			continue;
+		if (r < 0)
+			break;
+		r = yakvm_handle_exit(vcpu);
+		if (r <= 0)
+			break;
+	}
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+out:
+	post_run(vcpu);
+	return r;
+}

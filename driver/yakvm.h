@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * yakvm — an AMD-V (SVM) hypervisor behind the KVM ABI.
+ *
+ * Internal types shared by the module's files.  The hardware side follows
+ * the AMD64 Architecture Programmer's Manual vol. 2, chapter 15 ("Secure
+ * Virtual Machine"), cited below as "APM 15.x"; the user-space side follows
+ * the kernel's Documentation/virt/kvm/api.rst.
+ */
+#ifndef YAKVM_H
+#define YAKVM_H
+
+#include <linux/kvm.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <asm/io.h>
+#include <linux/xarray.h>
+#include <asm/fpu/api.h>
+#include <asm/kvm_vcpu_regs.h>
+#include <asm/svm.h>
+#include <asm/trapnr.h>
+
+#define YAKVM_API_VERSION	12
+#define YAKVM_MAX_VCPUS		64	/* KVM_CAP_MAX_VCPUS and KVM_CAP_MAX_VCPU_ID */
+#define YAKVM_MAX_SLOTS		64	/* KVM_CAP_NR_MEMSLOTS */
+#define YAKVM_RUN_PAGES		2	/* kvm_run page + PIO data page */
+#define YAKVM_PIO_PAGE		1	/* page offset of the PIO data page */
+
+/* Architectural reset values (APM vol. 2 14.1.3 and 13.1). */
+#define YAKVM_DR6_INIT		0xffff0ff0ULL
+#define YAKVM_DR6_VOLATILE	0x0001e80fULL	/* B0-3, BLD, BD, BS, BT, RTM */
+#define YAKVM_DR6_FIXED_1	(YAKVM_DR6_INIT & ~YAKVM_DR6_VOLATILE)
+#define YAKVM_DR7_INIT		0x00000400ULL
+#define YAKVM_PAT_INIT		0x0007040600070406ULL
+
+/* Numbering of vcpu->regs[], as the ModRM/REX register encoding. */
+enum yakvm_reg {
+	YAKVM_RAX = __VCPU_REGS_RAX,
+	YAKVM_RCX = __VCPU_REGS_RCX,
+	YAKVM_RDX = __VCPU_REGS_RDX,
+	YAKVM_RBX = __VCPU_REGS_RBX,
+	YAKVM_RSP = __VCPU_REGS_RSP,
+	YAKVM_RBP = __VCPU_REGS_RBP,
+	YAKVM_RSI = __VCPU_REGS_RSI,
+	YAKVM_RDI = __VCPU_REGS_RDI,
+	YAKVM_NR_REGS = 16,
+};
+
+/* ------------------------------------------------------------------ */
+/* svm.c: per-CPU SVM state, features, ASIDs                          */
+
+struct yakvm_svm_features {
+	bool nrips;		/* next RIP saved in the VMCB on #VMEXIT */
+	bool decode_assists;	/* instruction bytes for #NPF */
+	bool flush_by_asid;	/* TLB_CONTROL 3/7 */
+	bool vmcb_clean;	/* VMCB clean bits */
+	bool vgif;		/* virtual GIF (only useful for nested SVM) */
+	u32 nr_asids;
+};
+
+extern struct yakvm_svm_features yakvm_svm;
+extern phys_addr_t yakvm_iopm_pa;
+extern phys_addr_t yakvm_msrpm_pa;
+
+struct yakvm_cpu {
+	struct page *hsave;		/* VM_HSAVE_PA: VMRUN's host save area */
+	struct page *host_vmsave;	/* host state that only VMSAVE/VMLOAD move */
+	bool enabled;			/* yakvm set EFER.SVME on this CPU */
+	u32 asid_generation;
+	u32 next_asid;
+	u32 max_asid;
+	struct vmcb *last_vmcb;		/* VMCB that last ran here (IBPB, clean bits) */
+};
+
+int yakvm_svm_init(void);
+void yakvm_svm_exit(void);
+int yakvm_svm_get(void);		/* one more VM: enable SVM on every CPU */
+void yakvm_svm_put(void);		/* VM gone: disable when it was the last */
+struct yakvm_cpu *yakvm_this_cpu(void);
+int yakvm_svm_users(void);
+void yakvm_msrpm_allow(u32 msr, bool read, bool write);
+void yakvm_svm_forget_vmcb(struct vmcb *vmcb);
+
+/* ------------------------------------------------------------------ */
+/* memslot.c, npt.c: guest physical memory                             */
+
+struct yakvm_slot {
+	u16 id;
+	u32 flags;
+	u64 base_gfn;
+	u64 npages;
+	unsigned long hva;
+	struct xarray pages;		/* slot page index -> pinned struct page */
+	unsigned long npinned;
+};
+
+struct yakvm_npt {
+	u64 *root;
+	int levels;			/* 4, or 5 when the host runs with LA57 */
+	unsigned long table_pages;
+	unsigned long mapped_pages;
+};
+
+/* ------------------------------------------------------------------ */
+/* vm.c                                                               */
+
+struct yakvm_vcpu;
+
+struct yakvm_vm_stats {
+	u64 npt_faults;
+	u64 npt_pages_mapped;
+	u64 mmio_faults;
+	u64 slot_changes;
+	u64 remote_flushes;
+};
+
+struct yakvm_vm {
+	refcount_t users;		/* the VM fd and one per vCPU fd */
+	struct mm_struct *mm;		/* creator's mm: pinning, accounting */
+	unsigned int id;
+
+	struct mutex lock;		/* vCPU creation */
+	struct yakvm_vcpu *vcpus[YAKVM_MAX_VCPUS];
+	int nr_vcpus;
+
+	/*
+	 * mmu_lock covers the slot table and the nested page tables.  It is a
+	 * mutex because resolving a nested fault may pin a user page and sleep.
+	 */
+	struct mutex mmu_lock;
+	struct yakvm_slot *slots[YAKVM_MAX_SLOTS];
+	struct yakvm_npt npt;
+	unsigned long pinned_pages;
+	unsigned long accounted_pages;	/* charged to RLIMIT_MEMLOCK */
+
+	u64 tsc_offset;			/* guest TSC starts near zero */
+	bool identity_map_set;
+
+	struct yakvm_vm_stats stats;
+	struct dentry *debugfs;
+};
+
+/* ------------------------------------------------------------------ */
+/* vcpu.c, run.c                                                      */
+
+enum yakvm_vcpu_mode {
+	YAKVM_OUTSIDE_GUEST = 0,
+	YAKVM_IN_GUEST,
+};
+
+/* Requests made to a vCPU from other threads, checked before each entry. */
+#define YAKVM_REQ_TLB_FLUSH	BIT(0)
+
+/* An exit to user space whose instruction completes on the next KVM_RUN. */
+enum yakvm_pending_user {
+	YAKVM_USER_NONE = 0,
+	YAKVM_USER_PIO,			/* IN/OUT/INS/OUTS */
+	YAKVM_USER_MMIO_READ,		/* load from MMIO into a register */
+	YAKVM_USER_SKIP,		/* only advance RIP (next_rip) */
+};
+
+struct yakvm_pio {
+	u16 port;
+	u8 size;
+	bool in;
+	bool string;
+	bool rep;
+	u8 addr_size;			/* 2, 4 or 8 bytes: rSI/rDI/rCX width */
+	int seg;			/* OUTS source segment (VCPU_SREG_*) */
+	u32 count;			/* elements moved by this exit */
+	u64 next_rip;
+};
+
+struct yakvm_mmio_read {
+	u8 reg;				/* destination register number */
+	u8 size;			/* access size in bytes */
+	u8 dest_size;			/* register width written */
+	bool sign_extend;
+	bool high_byte;			/* AH/CH/DH/BH */
+	u64 next_rip;
+	u64 gpa;
+};
+
+struct yakvm_event {
+	bool pending;
+	u8 vector;
+	bool has_error;
+	u32 error_code;
+};
+
+struct yakvm_vcpu_stats {
+	u64 entries;
+	u64 exits;
+	u64 exit_intr;
+	u64 exit_io;
+	u64 exit_npf;
+	u64 exit_hlt;
+	u64 exit_cpuid;
+	u64 exit_msr;
+	u64 exit_other;
+	u64 user_exits[KVM_EXIT_NOTIFY + 1];
+	u64 injected_exceptions;
+	u64 injected_irqs;
+	u64 asid_allocs;
+	u64 signal_exits;
+};
+
+struct yakvm_vcpu {
+	struct yakvm_vm *vm;
+	u32 id;
+	struct mutex mutex;		/* one ioctl at a time on this vCPU */
+
+	struct vmcb *vmcb;
+	phys_addr_t vmcb_pa;
+	unsigned long regs[YAKVM_NR_REGS];	/* RSP and RAX live in the VMCB */
+	struct kvm_run *run;
+	void *pio_data;
+	struct fpu_guest guest_fpu;
+	u64 xcr0;
+
+	/* Scheduling and TLB state, see run.c. */
+	int last_cpu;
+	u32 asid_generation;
+	int mode;
+	unsigned long requests;
+	int cpu;			/* CPU while IN_GUEST, for kicks */
+
+	enum yakvm_pending_user pending;
+	struct yakvm_pio pio;
+	struct yakvm_mmio_read mmio;
+	u64 skip_rip;
+
+	struct yakvm_event exception;	/* exception to inject on entry */
+	u64 fault_addr;			/* last emulated access that faulted */
+	u32 fault_error;
+	bool shutdown;
+
+	/* Emulated MSRs and registers not held in the VMCB. */
+	u64 apic_base;
+	u64 misc_enable;
+	u64 tsc_aux;
+	u64 hwcr;
+	u64 de_cfg;
+	u64 mtrr_def_type;
+	u64 mtrr_fixed[11];
+	u64 mtrr_var[16];
+	u64 dr[4];			/* DR0-3: intercepted, never loaded */
+	u64 dr7;			/* emulated: guest breakpoints are not armed */
+	u64 tsc_offset_adjust;
+
+	/* The VMM's CPUID table (KVM_SET_CPUID2); without one, the default. */
+	bool cpuid_set;
+	struct kvm_cpuid_entry2 *cpuid;
+	int cpuid_nent;
+	bool ran;			/* entered the guest at least once */
+
+	struct yakvm_vcpu_stats stats;
+	struct dentry *debugfs;
+};
+
+static inline bool yakvm_long_mode(struct yakvm_vcpu *vcpu)
+{
+	return vcpu->vmcb->save.efer & EFER_LMA;
+}
+
+/* 64-bit code segment: long mode and CS.L set. */
+static inline bool yakvm_64bit_code(struct yakvm_vcpu *vcpu)
+{
+	return yakvm_long_mode(vcpu) &&
+	       (vcpu->vmcb->save.cs.attrib & SVM_SELECTOR_L_MASK);
+}
+
+/* VMCB clean bits (APM 15.15.3): fields that software changed. */
+enum yakvm_vmcb_dirty {
+	YAKVM_DIRTY_INTERCEPTS = 0,
+	YAKVM_DIRTY_PERM_MAP,
+	YAKVM_DIRTY_ASID,
+	YAKVM_DIRTY_TPR,
+	YAKVM_DIRTY_NP,
+	YAKVM_DIRTY_CR,
+	YAKVM_DIRTY_DR,
+	YAKVM_DIRTY_DT,
+	YAKVM_DIRTY_SEG,
+	YAKVM_DIRTY_CR2,
+	YAKVM_DIRTY_LBR,
+	YAKVM_DIRTY_AVIC,
+	YAKVM_DIRTY_ALL_MASK = 0xfff,
+};
+
+static inline void yakvm_vmcb_dirty(struct vmcb *vmcb, int bit)
+{
+	vmcb->control.clean &= ~BIT(bit);
+}
+
+/* main.c */
+long yakvm_check_extension(long cap);
+
+/* vm.c */
+long yakvm_create_vm(unsigned long type);
+void yakvm_vm_put(struct yakvm_vm *vm);
+void yakvm_vm_kick_all(struct yakvm_vm *vm, unsigned long request);
+
+/* memslot.c */
+int yakvm_set_memory_region(struct yakvm_vm *vm,
+			    const struct kvm_userspace_memory_region *mem);
+struct yakvm_slot *yakvm_find_slot(struct yakvm_vm *vm, u64 gfn);
+int yakvm_slot_page(struct yakvm_vm *vm, struct yakvm_slot *slot, u64 gfn,
+		    struct page **page);
+void yakvm_free_slots(struct yakvm_vm *vm);
+int yakvm_read_gpa(struct yakvm_vm *vm, u64 gpa, void *buf, unsigned int len);
+int yakvm_write_gpa(struct yakvm_vm *vm, u64 gpa, const void *buf,
+		    unsigned int len);
+u64 yakvm_max_gpa(void);
+
+/* npt.c */
+int yakvm_npt_init(struct yakvm_vm *vm);
+void yakvm_npt_destroy(struct yakvm_vm *vm);
+int yakvm_npt_map(struct yakvm_vm *vm, u64 gfn, struct page *page,
+		  bool writable);
+void yakvm_npt_unmap(struct yakvm_vm *vm, u64 gfn, u64 npages);
+phys_addr_t yakvm_npt_root_pa(struct yakvm_vm *vm);
+
+/* vcpu.c */
+int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id);
+void yakvm_vcpu_free(struct yakvm_vcpu *vcpu);
+void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu);
+
+/* run.c */
+int yakvm_vcpu_run(struct yakvm_vcpu *vcpu);
+void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
+			   u32 error_code);
+static inline void yakvm_inject_gp(struct yakvm_vcpu *vcpu)
+{
+	yakvm_queue_exception(vcpu, X86_TRAP_GP, true, 0);
+}
+
+static inline void yakvm_inject_ud(struct yakvm_vcpu *vcpu)
+{
+	yakvm_queue_exception(vcpu, X86_TRAP_UD, false, 0);
+}
+
+void yakvm_kick(struct yakvm_vcpu *vcpu);
+
+/* vmenter.S */
+void __yakvm_vmrun(unsigned long *regs, phys_addr_t vmcb_pa,
+		   phys_addr_t host_vmsave_pa);
+
+/* exit.c: returns 1 to re-enter, 0 to exit to user space, < 0 on error. */
+int yakvm_handle_exit(struct yakvm_vcpu *vcpu);
+int yakvm_skip_instruction(struct yakvm_vcpu *vcpu);
+void yakvm_set_rip(struct yakvm_vcpu *vcpu, u64 rip);
+void yakvm_write_reg(struct yakvm_vcpu *vcpu, u8 reg, u64 val, u8 size,
+		     bool high_byte);
+int yakvm_internal_error(struct yakvm_vcpu *vcpu, u32 suberror);
+int yakvm_emulation_error(struct yakvm_vcpu *vcpu, const u8 *insn,
+			  unsigned int len);
+int yakvm_user_exit(struct yakvm_vcpu *vcpu, u32 reason);
+
+/* pio.c */
+int yakvm_handle_ioio(struct yakvm_vcpu *vcpu);
+int yakvm_complete_pio(struct yakvm_vcpu *vcpu);
+
+/* mmio.c */
+int yakvm_handle_npf(struct yakvm_vcpu *vcpu);
+int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu);
+
+/* paging.c: guest linear addresses */
+enum yakvm_access {
+	YAKVM_ACCESS_READ = 0,
+	YAKVM_ACCESS_WRITE = 1,
+	YAKVM_ACCESS_FETCH = 2,
+};
+
+int yakvm_gva_to_gpa(struct yakvm_vcpu *vcpu, u64 gva, enum yakvm_access acc,
+		     u64 *gpa, u32 *pf_error);
+int yakvm_read_gva(struct yakvm_vcpu *vcpu, u64 gva, void *buf,
+		   unsigned int len, enum yakvm_access acc);
+int yakvm_write_gva(struct yakvm_vcpu *vcpu, u64 gva, const void *buf,
+		    unsigned int len);
+void yakvm_inject_page_fault(struct yakvm_vcpu *vcpu);
+int yakvm_fetch_insn(struct yakvm_vcpu *vcpu, u8 *buf, unsigned int *len);
+u64 yakvm_seg_base(struct yakvm_vcpu *vcpu, int seg);
+
+/* Results of the guest-memory helpers above. */
+#define YAKVM_GVA_OK		0
+#define YAKVM_GVA_FAULT		1	/* #PF injected-able: see pf_error */
+#define YAKVM_GVA_NOT_RAM	2	/* page table or data outside RAM */
+
+/* decode.c */
+enum yakvm_seg {
+	YAKVM_SEG_ES = 0,
+	YAKVM_SEG_CS,
+	YAKVM_SEG_SS,
+	YAKVM_SEG_DS,
+	YAKVM_SEG_FS,
+	YAKVM_SEG_GS,
+};
+
+struct yakvm_insn {
+	u8 bytes[15];
+	unsigned int len;		/* fetched, then decoded length */
+	unsigned int prefix_len;
+	u8 opsize;			/* operand size: 2, 4 or 8 */
+	u8 addr_size;			/* address size: 2, 4 or 8 */
+	int seg;			/* segment override or -1 */
+	u8 rex;
+	bool rep;
+	u8 modrm_mod, modrm_reg, modrm_rm;	/* reg and rm include REX.R/B */
+
+	/* A decoded MOV to or from memory (yakvm_decode_mov). */
+	bool write;			/* store to memory */
+	u8 mem_size;			/* bytes accessed in memory */
+	u8 reg;				/* register operand */
+	bool high_byte;			/* AH, CH, DH or BH */
+	bool use_imm;			/* store of an immediate */
+	u64 imm;
+	u8 dest_size;			/* register width written by a load */
+	bool sign_extend;		/* MOVSX */
+};
+
+int yakvm_decode_prefixes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
+int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
+int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
+
+/* msr.c */
+int yakvm_handle_msr(struct yakvm_vcpu *vcpu);
+int yakvm_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host);
+int yakvm_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host);
+int yakvm_msr_init(void);
+long yakvm_get_msr_index_list(void __user *argp);
+long yakvm_vcpu_msrs_ioctl(struct yakvm_vcpu *vcpu, void __user *argp,
+			   bool set);
+u64 yakvm_guest_tsc(struct yakvm_vcpu *vcpu);
+
+/* cpuid.c */
+int yakvm_cpuid_init(void);
+void yakvm_cpuid_exit(void);
+int yakvm_handle_cpuid(struct yakvm_vcpu *vcpu);
+long yakvm_get_supported_cpuid(void __user *argp);
+long yakvm_set_cpuid2(struct yakvm_vcpu *vcpu, void __user *argp);
+long yakvm_get_cpuid2(struct yakvm_vcpu *vcpu, void __user *argp);
+u64 yakvm_supported_xcr0(void);
+u64 yakvm_guest_xcr0_mask(struct yakvm_vcpu *vcpu);
+u32 yakvm_cpuid_signature(struct yakvm_vcpu *vcpu);
+
+/* stats.c */
+struct yakvm_counters {
+	atomic_long_t vms;
+	atomic_long_t vcpus;
+	atomic_long_t slots;
+	atomic_long_t pinned_pages;
+	atomic_long_t npt_pages;
+	atomic_long_t kernel_pages;	/* VMCBs, run pages, ... */
+};
+
+extern struct yakvm_counters yakvm_counters;
+
+void yakvm_stats_init(void);
+void yakvm_stats_exit(void);
+void yakvm_stats_vm_add(struct yakvm_vm *vm);
+void yakvm_stats_vm_remove(struct yakvm_vm *vm);
+void yakvm_stats_vcpu_add(struct yakvm_vcpu *vcpu);
+
+#endif /* YAKVM_H */
