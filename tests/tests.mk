@@ -1,0 +1,39 @@
+# Test binaries: build/tests/NAME.test from tests/NAME.c plus the library in
+# tests/lib/ (docs/testing.md).  Each binary runs in the test VM, where
+# scripts/vm/run-tests.sh starts every *.test.
+#
+# Tests are linked static and non-PIE because 64-bit guest code is the test
+# binary's own code, loaded into guest memory at its link addresses.  Guest
+# code must not depend on the host's CPU setup: no red zone (it takes
+# exceptions), no SSE/AVX, no stack protector (no TLS in the guest), and no
+# calls to the C library's string functions (inlined instead).
+
+TEST_DIR    := $(BUILD)/tests
+TEST_OBJDIR := $(BUILD)/tests-obj
+TEST_CFLAGS := $(CSTD) $(WARN) -O2 -g -Itests/lib -fno-pie -mno-red-zone \
+	       -mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
+	       -fno-tree-loop-distribute-patterns -minline-all-stringops \
+	       -mstringop-strategy=rep_byte
+TEST_LDFLAGS := -static -no-pie -pthread
+
+TEST_HEADERS  := $(wildcard tests/lib/*.h)
+TEST_LIB_OBJS := $(patsubst tests/lib/%,$(TEST_OBJDIR)/%.o,\
+		 $(wildcard tests/lib/*.c tests/lib/*.S))
+TEST_BINS     := $(patsubst tests/%.c,$(TEST_DIR)/%.test,$(wildcard tests/*.c))
+
+tests: $(TEST_BINS)
+
+# Keep the library objects: make would delete them as intermediates.
+.SECONDARY: $(TEST_LIB_OBJS)
+
+$(TEST_OBJDIR)/%.c.o: tests/lib/%.c $(TEST_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+
+$(TEST_OBJDIR)/%.S.o: tests/lib/%.S
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+
+$(TEST_DIR)/%.test: tests/%.c $(TEST_LIB_OBJS) $(TEST_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(TEST_LDFLAGS)
