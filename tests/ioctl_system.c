@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The system fd (/dev/yakvm, /dev/kvm): each ioctl's good path and its bad
+ * inputs, with the errno KVM gives.  Where yakvm documents another answer
+ * than KVM, the case says so (docs/testing.md, "yakvm and KVM").
+ */
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+#define KVM_UNKNOWN_IOCTL	_IO(KVMIO, 0xff)
+#define NR_VMS			8
+
+TEST_CASE(get_api_version)
+{
+	int fd = dev_open(ctx->dev->path);
+
+	TEST_ASSERT_EQ(EXPECT_OK(ioctl(fd, KVM_GET_API_VERSION, 0)), KVM_API_VERSION);
+	EXPECT_ERRNO(ioctl(fd, KVM_GET_API_VERSION, 1), EINVAL);
+	close(fd);
+}
+
+TEST_CASE(create_vm)
+{
+	int fd = dev_open(ctx->dev->path);
+	int vms[NR_VMS], i;
+
+	/* Any number of VMs per process, each its own fd. */
+	for (i = 0; i < NR_VMS; i++)
+		vms[i] = EXPECT_OK(ioctl(fd, KVM_CREATE_VM, 0));
+	for (i = 0; i < NR_VMS; i++)
+		close(vms[i]);
+	/* Only the default VM type exists (no SEV, no protected VMs). */
+	EXPECT_ERRNO(ioctl(fd, KVM_CREATE_VM, 1), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, KVM_CREATE_VM, 0xffffffffUL), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, KVM_CREATE_VM, 1UL << 63), EINVAL);
+	close(fd);
+}
+
+static long cap_of(int fd, long cap)
+{
+	return EXPECT_OK(ioctl(fd, KVM_CHECK_EXTENSION, cap));
+}
+
+TEST_CASE(check_extension)
+{
+	int fd = dev_open(ctx->dev->path);
+	long nr_vcpus, max_vcpus, max_id, slots;
+
+	TEST_ASSERT_EQ(cap_of(fd, KVM_CAP_USER_MEMORY), 1);
+	TEST_ASSERT_EQ(cap_of(fd, KVM_CAP_IMMEDIATE_EXIT), 1);
+	TEST_ASSERT_EQ(cap_of(fd, KVM_CAP_READONLY_MEM), 1);
+	TEST_ASSERT_EQ(cap_of(fd, KVM_CAP_SET_TSS_ADDR), 1);
+	nr_vcpus = cap_of(fd, KVM_CAP_NR_VCPUS);
+	max_vcpus = cap_of(fd, KVM_CAP_MAX_VCPUS);
+	max_id = cap_of(fd, KVM_CAP_MAX_VCPU_ID);
+	slots = cap_of(fd, KVM_CAP_NR_MEMSLOTS);
+	TEST_ASSERT(nr_vcpus >= 1 && nr_vcpus <= max_vcpus, "NR_VCPUS %ld, MAX_VCPUS %ld",
+		    nr_vcpus, max_vcpus);
+	TEST_ASSERT(max_vcpus >= 16, "MAX_VCPUS %ld", max_vcpus);
+	TEST_ASSERT(max_id >= max_vcpus, "MAX_VCPU_ID %ld < MAX_VCPUS %ld", max_id, max_vcpus);
+	TEST_ASSERT(slots >= 32, "NR_MEMSLOTS %ld", slots);
+	/* Unknown capabilities are simply not there. */
+	TEST_ASSERT_EQ(cap_of(fd, 0x7fffffff), 0);
+	TEST_ASSERT_EQ(cap_of(fd, -1), 0);
+	if (ctx->dev->is_yakvm) {
+		/* yakvm's limits, and no claim of what it does not implement. */
+		TEST_ASSERT_EQ(max_vcpus, 64);
+		TEST_ASSERT_EQ(max_id, 64);
+		TEST_ASSERT_EQ(slots, 64);
+		TEST_ASSERT_EQ(cap_of(fd, KVM_CAP_IRQCHIP), 0);
+		TEST_ASSERT_EQ(cap_of(fd, KVM_CAP_COALESCED_MMIO), 0);
+		TEST_ASSERT_EQ(cap_of(fd, KVM_CAP_IOEVENTFD), 0);
+		TEST_ASSERT_EQ(cap_of(fd, KVM_CAP_MULTI_ADDRESS_SPACE), 0);
+		TEST_ASSERT_EQ(cap_of(fd, KVM_CAP_DIRTY_LOG_RING), 0);
+	}
+	close(fd);
+}
+
+TEST_CASE(get_vcpu_mmap_size)
+{
+	int fd = dev_open(ctx->dev->path);
+	long size = EXPECT_OK(ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0));
+
+	/* kvm_run plus at least the PIO data page (KVM_PIO_PAGE_OFFSET). */
+	TEST_ASSERT(size >= 2 * 4096 && size % 4096 == 0, "size %ld", size);
+	if (ctx->dev->is_yakvm)
+		TEST_ASSERT_EQ(size, 2 * 4096);	/* no coalesced MMIO page */
+	EXPECT_ERRNO(ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 1), EINVAL);
+	close(fd);
+}
+
+TEST_CASE(get_supported_cpuid)
+{
+	int fd = dev_open(ctx->dev->path);
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[256];
+	} c = { .h.nent = 256 };
+	struct kvm_cpuid2 tiny = { .nent = 0 };
+
+	EXPECT_OK(ioctl(fd, KVM_GET_SUPPORTED_CPUID, &c));
+	TEST_ASSERT(c.h.nent > 1 && c.h.nent <= 256, "nent %u", c.h.nent);
+	TEST_ASSERT_EQ(c.e[0].function, 0);
+	EXPECT_ERRNO(ioctl(fd, KVM_GET_SUPPORTED_CPUID, &tiny), E2BIG);
+	EXPECT_ERRNO(ioctl(fd, KVM_GET_SUPPORTED_CPUID, NULL), EFAULT);
+	close(fd);
+}
+
+TEST_CASE(get_msr_index_list)
+{
+	int fd = dev_open(ctx->dev->path);
+	struct {
+		struct kvm_msr_list h;
+		uint32_t indices[1024];
+	} l = { .h.nmsrs = 1024 };
+	struct kvm_msr_list tiny = { .nmsrs = 0 };
+
+	EXPECT_OK(ioctl(fd, KVM_GET_MSR_INDEX_LIST, &l));
+	TEST_ASSERT(l.h.nmsrs > 0, "no MSRs listed");
+	EXPECT_ERRNO(ioctl(fd, KVM_GET_MSR_INDEX_LIST, &tiny), E2BIG);
+	TEST_ASSERT_EQ(tiny.nmsrs, l.h.nmsrs);	/* says how many there are */
+	EXPECT_ERRNO(ioctl(fd, KVM_GET_MSR_INDEX_LIST, NULL), EFAULT);
+	close(fd);
+}
+
+/* KVM answers unknown system ioctls with -EINVAL (kvm_arch_dev_ioctl), yakvm too. */
+TEST_CASE(unknown_ioctl)
+{
+	int fd = dev_open(ctx->dev->path);
+	struct termios t;
+
+	EXPECT_ERRNO(ioctl(fd, KVM_UNKNOWN_IOCTL, 0), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, TCGETS, &t), EINVAL);
+	/* KVM_GET_API_VERSION's number with a size: another ioctl. */
+	EXPECT_ERRNO(ioctl(fd, _IOR(KVMIO, 0x00, int), 0), EINVAL);
+	close(fd);
+}
+
+/* VM and vCPU ioctls sent to the system fd are unknown there. */
+TEST_CASE(wrong_fd_type)
+{
+	int fd = dev_open(ctx->dev->path);
+	struct kvm_userspace_memory_region r = { .memory_size = 4096 };
+	struct kvm_regs regs;
+
+	EXPECT_ERRNO(ioctl(fd, KVM_CREATE_VCPU, 0), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, KVM_SET_USER_MEMORY_REGION, &r), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, KVM_RUN, 0), EINVAL);
+	EXPECT_ERRNO(ioctl(fd, KVM_GET_REGS, &regs), EINVAL);
+	close(fd);
+}
+
+TEST_CASE(mmap_system_fd)
+{
+	int fd = dev_open(ctx->dev->path);
+
+	EXPECT_ERRNO((long)mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0), ENODEV);
+	close(fd);
+}

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_SET_USER_MEMORY_REGION: creating, moving and deleting slots, every
+ * kind of bad request with KVM's errno, and a guest that sees slots change
+ * between runs.  Where yakvm answers differently from KVM the device's
+ * documented answer is checked (docs/testing.md).
+ */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "modes.h"
+
+#define MIB		(1ULL << 20)
+#define KERNEL_ADDR	0xffff888000000000ULL
+#define NONCANONICAL	0x0000800000000000ULL	/* just above user space */
+/* Filling every slot is only tried on devices with a modest number of them. */
+#define MAX_SLOTS_TO_FILL	512
+
+static void *anon(uint64_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	TEST_ASSERT(p != MAP_FAILED, "mmap of %llu bytes", (unsigned long long)size);
+	return p;
+}
+
+static long cap(struct vm *vm, long c)
+{
+	return EXPECT_OK(ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, c));
+}
+
+TEST_CASE(create_and_delete)
+{
+	struct vm *vm = vm_create(ctx->dev, 0);
+	uint64_t hva = (uint64_t)anon(2 * MIB);
+
+	EXPECT_OK(vm_set_region_raw(vm, 0, 0, 0, 2 * MIB, hva));
+	EXPECT_OK(vm_set_region_raw(vm, 0, 0, 0, 0, hva));
+	/* Deleting a slot that does not exist (any more). */
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, 0, hva), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 5, 0, 0, 0, hva), EINVAL);
+	/* The same range again, in another slot. */
+	EXPECT_OK(vm_set_region_raw(vm, 7, 0, 0, 2 * MIB, hva));
+	munmap((void *)hva, 2 * MIB);
+	vm_free(vm);
+}
+
+TEST_CASE(unaligned)
+{
+	struct vm *vm = vm_create(ctx->dev, 0);
+	uint64_t hva = (uint64_t)anon(2 * MIB);
+
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0x800, MIB, hva), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, MIB + 0x800, hva), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, MIB, hva + 0x800), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, 1, hva), EINVAL);
+	munmap((void *)hva, 2 * MIB);
+	vm_free(vm);
+}
+
+TEST_CASE(overlap)
+{
+	struct vm *vm = vm_create(ctx->dev, 0);
+	uint64_t hva = (uint64_t)anon(4 * MIB);
+
+	EXPECT_OK(vm_set_region_raw(vm, 0, 0, MIB, MIB, hva));
+	EXPECT_ERRNO(vm_set_region_raw(vm, 1, 0, MIB, MIB, hva), EEXIST);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 1, 0, MIB + MIB / 2, MIB, hva), EEXIST);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 1, 0, MIB / 2, MIB, hva), EEXIST);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 1, 0, MIB + 4096, 4096, hva), EEXIST);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 1, 0, 0, 4 * MIB, hva), EEXIST);
+	/* Adjacent on both sides is fine. */
+	EXPECT_OK(vm_set_region_raw(vm, 1, 0, 2 * MIB, MIB, hva + MIB));
+	EXPECT_OK(vm_set_region_raw(vm, 2, 0, 0, MIB, hva + 2 * MIB));
+	munmap((void *)hva, 4 * MIB);
+	vm_free(vm);
+}
+
+TEST_CASE(wrapping_and_out_of_range)
+{
+	struct vm *vm = vm_create(ctx->dev, 0);
+	uint64_t hva = (uint64_t)anon(2 * MIB);
+
+	/* guest_phys_addr + memory_size overflows. */
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, -4096ULL, 2 * 4096, hva), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, -MIB, 2 * MIB, hva), EINVAL);
+	/* userspace_addr + memory_size overflows, or is not user memory. */
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, 2 * 4096, -4096ULL), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, MIB, KERNEL_ADDR), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, 4096, NONCANONICAL), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, 2 * 4096, NONCANONICAL - 4096), EINVAL);
+	/*
+	 * DIFFERENCE: yakvm refuses a slot beyond what its nested page tables
+	 * can map (the host's MAXPHYADDR); KVM accepts it and never maps it.
+	 */
+	if (ctx->dev->is_yakvm)
+		EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 1ULL << 52, MIB, hva), EINVAL);
+	else
+		EXPECT_OK(vm_set_region_raw(vm, 0, 0, 1ULL << 52, MIB, hva));
+	munmap((void *)hva, 2 * MIB);
+	vm_free(vm);
+}
+
+TEST_CASE(bad_pointer)
+{
+	struct vm *vm = vm_create(ctx->dev, 0);
+
+	EXPECT_ERRNO(ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, NULL), EFAULT);
+	EXPECT_ERRNO(ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, (void *)KERNEL_ADDR), EFAULT);
+	vm_free(vm);
+}
+
+TEST_CASE(flags)
+{
+	struct vm *vm = vm_create(ctx->dev, 0);
+	uint64_t hva = (uint64_t)anon(2 * MIB);
+
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 1u << 2, 0, MIB, hva), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 1u << 31, 0, MIB, hva), EINVAL);
+	EXPECT_OK(vm_set_region_raw(vm, 0, KVM_MEM_READONLY, 0, MIB, hva));
+	/* DIFFERENCE: yakvm has no dirty logging (KVM does). */
+	if (ctx->dev->is_yakvm)
+		EXPECT_ERRNO(vm_set_region_raw(vm, 1, KVM_MEM_LOG_DIRTY_PAGES, MIB, MIB,
+					       hva + MIB), EINVAL);
+	else
+		EXPECT_OK(vm_set_region_raw(vm, 1, KVM_MEM_LOG_DIRTY_PAGES, MIB, MIB,
+					    hva + MIB));
+	munmap((void *)hva, 2 * MIB);
+	vm_free(vm);
+}
+
+/*
+ * Slot ids: below KVM_CAP_NR_MEMSLOTS in each address space; there are
+ * KVM_CAP_MULTI_ADDRESS_SPACE of those (x86 KVM: 2, for SMM; yakvm: 1).
+ */
+TEST_CASE(slot_ids)
+{
+	struct vm *vm = vm_create(ctx->dev, 0);
+	long nr_slots = cap(vm, KVM_CAP_NR_MEMSLOTS);
+	long nr_as = cap(vm, KVM_CAP_MULTI_ADDRESS_SPACE);
+	uint64_t hva = (uint64_t)anon(2 * MIB);
+
+	if (nr_as < 1)
+		nr_as = 1;
+	EXPECT_OK(vm_set_region_raw(vm, nr_slots - 1, 0, 0, 4096, hva));
+	EXPECT_ERRNO(vm_set_region_raw(vm, nr_slots, 0, 4096, 4096, hva), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0xffff, 0, 4096, 4096, hva), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, nr_as << 16, 0, 4096, 4096, hva), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0xffffffff, 0, 4096, 4096, hva), EINVAL);
+	if (nr_as > 1)
+		EXPECT_OK(vm_set_region_raw(vm, (nr_as - 1) << 16, 0, 0, 4096, hva));
+	if (ctx->dev->is_yakvm)
+		TEST_ASSERT_EQ(nr_as, 1);	/* no SMM address space */
+	munmap((void *)hva, 2 * MIB);
+	vm_free(vm);
+}
+
+/* Every slot id in use, one page each: the next id is refused. */
+TEST_CASE(too_many_slots)
+{
+	struct vm *vm = vm_create(ctx->dev, 0);
+	long nr_slots = cap(vm, KVM_CAP_NR_MEMSLOTS);
+	uint64_t hva;
+	long i;
+
+	if (nr_slots > MAX_SLOTS_TO_FILL)
+		test_skip("KVM_CAP_NR_MEMSLOTS is %ld: too many to fill here", nr_slots);
+	hva = (uint64_t)anon((nr_slots + 1) * 4096);
+	for (i = 0; i < nr_slots; i++)
+		EXPECT_OK(vm_set_region_raw(vm, i, 0, i * 4096, 4096, hva + i * 4096));
+	EXPECT_ERRNO(vm_set_region_raw(vm, nr_slots, 0, nr_slots * 4096, 4096,
+				       hva + nr_slots * 4096), EINVAL);
+	/* A freed id can be used again. */
+	EXPECT_OK(vm_set_region_raw(vm, 3, 0, 3 * 4096, 0, hva));
+	EXPECT_OK(vm_set_region_raw(vm, 3, 0, nr_slots * 4096, 4096, hva));
+	munmap((void *)hva, (nr_slots + 1) * 4096);
+	vm_free(vm);
+}
+
+/* What may change in an existing slot: only its base (a move). */
+TEST_CASE(modify)
+{
+	struct vm *vm = vm_create(ctx->dev, 0);
+	uint64_t hva = (uint64_t)anon(4 * MIB);
+
+	EXPECT_OK(vm_set_region_raw(vm, 0, 0, 0, MIB, hva));
+	EXPECT_OK(vm_set_region_raw(vm, 1, 0, 2 * MIB, MIB, hva + MIB));
+	EXPECT_OK(vm_set_region_raw(vm, 0, 0, 0, MIB, hva));	/* no change */
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, 2 * MIB, hva), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 0, MIB, hva + MIB), EINVAL);
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, KVM_MEM_READONLY, 0, MIB, hva), EINVAL);
+	/* Moves: onto free space, and not onto another slot. */
+	EXPECT_OK(vm_set_region_raw(vm, 0, 0, 3 * MIB, MIB, hva));
+	EXPECT_ERRNO(vm_set_region_raw(vm, 0, 0, 2 * MIB + MIB / 2, MIB, hva), EEXIST);
+	EXPECT_OK(vm_set_region_raw(vm, 0, 0, MIB, MIB, hva));
+	munmap((void *)hva, 4 * MIB);
+	vm_free(vm);
+}
+
+/* A slot over memory the VMM unmapped is accepted; touching it fails KVM_RUN. */
+GUEST_CODE32(read_1m,
+	"mov 0x100000, %eax\n"
+	ASM_UCALL_DONE);
+
+TEST_CASE(unbacked_userspace_addr)
+{
+	struct vcpu *v = vm_with_low_code(ctx->dev, MODE_PROT32, &read_1m);
+	void *hole = mmap(NULL, MIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	TEST_ASSERT(hole != MAP_FAILED, "mmap");
+	EXPECT_OK(vm_set_region_raw(v->vm, 1, 0, MIB, MIB, (uint64_t)hole));
+	EXPECT_ERRNO(vcpu_run_raw(v), EFAULT);
+	vm_free(v->vm);
+	munmap(hole, MIB);
+}
+
+/* ---------------------------------------------------------------- */
+/* A guest sees slots come, move and go between runs                 */
+
+#define SLOT_A_GPA	(256 * MIB)
+#define SLOT_B_GPA	(512 * MIB)
+#define MMIO_MARK	0x6d6d696f6d6d696fULL	/* what unbacked reads return */
+
+static void guest_watch_slots(void)
+{
+	uint64_t i;
+
+	for (i = 1;; i++) {
+		uint64_t a = *(volatile uint64_t *)SLOT_A_GPA;
+		uint64_t b = *(volatile uint64_t *)SLOT_B_GPA;
+
+		*(volatile uint64_t *)(SLOT_A_GPA + 8) = i;
+		GUEST_SYNC(a, b);
+	}
+}
+
+/*
+ * Runs the guest to its next SYNC, answering unbacked accesses; checks what
+ * it read at A and B, and whether its write at A+8 reached RAM (@a_is_ram).
+ */
+static void expect_view(struct vcpu *v, uint64_t want_a, uint64_t want_b,
+			bool a_is_ram, uint64_t iteration)
+{
+	bool wrote_mmio = false;
+	struct ucall uc;
+
+	for (;;) {
+		vcpu_run(v);
+		if (vcpu_get_ucall(v, &uc) == UCALL_SYNC)
+			break;
+		TEST_ASSERT(v->run->exit_reason == KVM_EXIT_MMIO, "%s", vcpu_exit_str(v));
+		if (v->run->mmio.is_write) {
+			TEST_ASSERT_EQ(v->run->mmio.phys_addr, SLOT_A_GPA + 8);
+			wrote_mmio = true;
+		} else {
+			memcpy(v->run->mmio.data, &(uint64_t){ MMIO_MARK }, 8);
+		}
+	}
+	TEST_ASSERT(uc.args[0] == want_a && uc.args[1] == want_b,
+		    "iteration %llu: guest read A=0x%llx B=0x%llx, expected 0x%llx 0x%llx",
+		    (unsigned long long)iteration, (unsigned long long)uc.args[0],
+		    (unsigned long long)uc.args[1], (unsigned long long)want_a,
+		    (unsigned long long)want_b);
+	TEST_ASSERT(wrote_mmio == !a_is_ram, "iteration %llu: write at A+8 went to %s",
+		    (unsigned long long)iteration, wrote_mmio ? "MMIO" : "RAM");
+	if (a_is_ram)
+		TEST_ASSERT_EQ(*(uint64_t *)gpa_to_hva(v->vm, SLOT_A_GPA + 8), iteration);
+}
+
+TEST_CASE(guest_sees_slot_changes)
+{
+	struct vcpu *v = vm_with_long_code(ctx->dev, guest_watch_slots, 0);
+	uint64_t *one, *two;
+
+	one = vm_add_memory(v->vm, 1, SLOT_A_GPA, 2 * MIB, 0);
+	one[0] = 0x1111;
+	expect_view(v, 0x1111, MMIO_MARK, true, 1);
+	vm_move_memory(v->vm, 1, SLOT_B_GPA);
+	expect_view(v, MMIO_MARK, 0x1111, false, 2);
+	TEST_ASSERT_EQ(one[1], 1);	/* the write of iteration 1 moved along */
+	vm_remove_memory(v->vm, 1);
+	expect_view(v, MMIO_MARK, MMIO_MARK, false, 3);
+	two = vm_add_memory(v->vm, 2, SLOT_A_GPA, 4096, 0);
+	two[0] = 0x2222;
+	expect_view(v, 0x2222, MMIO_MARK, true, 4);
+	vm_move_memory(v->vm, 2, SLOT_A_GPA + 4 * MIB);
+	one = vm_add_memory(v->vm, 1, SLOT_B_GPA, 4096, KVM_MEM_READONLY);
+	one[0] = 0x3333;
+	expect_view(v, MMIO_MARK, 0x3333, false, 5);
+	vm_free(v->vm);
+}
