@@ -16,12 +16,18 @@ static u64 addr_mask(u8 addr_size)
 	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;
 }
 
-/* Update a register as an address-size-wide counter, keeping the rest. */
+/*
+ * Update a register as an address-size-wide counter: a 16-bit update keeps
+ * the upper bits, a 32-bit one zero-extends like every 32-bit register write.
+ */
 static void add_masked(unsigned long *reg, s64 delta, u8 addr_size)
 {
 	u64 mask = addr_mask(addr_size);
 
-	*reg = (*reg & ~mask) | ((*reg + delta) & mask);
+	if (addr_size == 4)
+		*reg = (u32)(*reg + delta);
+	else
+		*reg = (*reg & ~mask) | ((*reg + delta) & mask);
 }
 
 static int pio_user_exit(struct yakvm_vcpu *vcpu)
@@ -50,15 +56,25 @@ static u64 string_addr(struct yakvm_vcpu *vcpu, unsigned int i)
 	return yakvm_64bit_code(vcpu) ? la : (u32)la;
 }
 
-/* The segment of OUTS's source: DS unless overridden (INS always uses ES). */
-static int outs_segment(struct yakvm_vcpu *vcpu)
+/*
+ * What the prefixes of a string instruction say: the segment of OUTS's
+ * source (DS unless overridden; INS always uses ES) and the address size.
+ * AMD CPUs report the address size in EXITINFO1, but QEMU's emulated SVM
+ * leaves those bits clear, so it is decoded when missing.
+ */
+static void decode_string_prefixes(struct yakvm_vcpu *vcpu)
 {
+	struct yakvm_pio *pio = &vcpu->pio;
 	struct yakvm_insn insn = {};
 
+	pio->seg = pio->in ? YAKVM_SEG_ES : YAKVM_SEG_DS;
 	if (yakvm_fetch_insn(vcpu, insn.bytes, &insn.len) ||
-	    yakvm_decode_prefixes(vcpu, &insn) || insn.seg < 0)
-		return YAKVM_SEG_DS;
-	return insn.seg;
+	    yakvm_decode_prefixes(vcpu, &insn))
+		return;
+	if (!pio->in && insn.seg >= 0)
+		pio->seg = insn.seg;
+	if (!pio->addr_size)
+		pio->addr_size = insn.addr_size;
 }
 
 static int check_writable(struct yakvm_vcpu *vcpu, u64 la, unsigned int size)
@@ -93,7 +109,6 @@ static int string_pio(struct yakvm_vcpu *vcpu)
 			return 1;
 		}
 	}
-	pio->seg = pio->in ? YAKVM_SEG_ES : outs_segment(vcpu);
 	n = min_t(u64, count, PAGE_SIZE / pio->size);
 	/*
 	 * Check (INS) or read (OUTS) the guest memory before exiting, so a
@@ -138,6 +153,7 @@ int yakvm_handle_ioio(struct yakvm_vcpu *vcpu)
 		return yakvm_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION);
 
 	if (pio->string) {
+		decode_string_prefixes(vcpu);
 		if (pio->addr_size != 2 && pio->addr_size != 4 &&
 		    pio->addr_size != 8)
 			return yakvm_internal_error(vcpu,
