@@ -263,7 +263,6 @@ void vcpu_enter_low_code(struct vcpu *v, enum guest_mode mode,
 {
 	size_t len = code->end - code->start;
 
-	TEST_ASSERT(mode != MODE_LONG, "64-bit guests are C functions");
 	TEST_ASSERT(len <= LOW_CODE_MAX, "guest code of %zu bytes is too big", len);
 	vm_build_tables(v->vm);
 	guest_write(v->vm, GPA_LOW_CODE, code->start, len);

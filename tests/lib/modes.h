@@ -9,7 +9,9 @@
  * and a return address that reports UCALL_DONE.
  *
  * 16- and 32-bit guests are small asm blocks (GUEST_CODE16/32) copied to
- * GPA_LOW_CODE; they address their own data with LOW(block, label).
+ * GPA_LOW_CODE; they address their own data with LOW(block, label).  So can
+ * 64-bit asm blocks (GUEST_CODE64) be, when a test wants exact encodings in
+ * every mode from one source.
  */
 #ifndef TESTS_LIB_MODES_H
 #define TESTS_LIB_MODES_H
@@ -53,6 +55,7 @@ struct guest_code {
 
 #define GUEST_CODE16(name, body)	GUEST_CODE(name, 16, body)
 #define GUEST_CODE32(name, body)	GUEST_CODE(name, 32, body)
+#define GUEST_CODE64(name, body)	GUEST_CODE(name, 64, body)
 
 /* GPA_LOW_CODE, as text for asm. */
 #define LOW_CODE_TEXT	"0x8000"
@@ -66,7 +69,7 @@ void vm_build_tables(struct vm *vm);
 /* Copies the test binary's PT_LOAD segments into guest memory (once per VM). */
 void vm_load_image(struct vm *vm);
 
-/* Copies @code to GPA_LOW_CODE and sets up @v to run it in @mode (< MODE_LONG). */
+/* Copies @code to GPA_LOW_CODE and sets up @v to run it in @mode. */
 void vcpu_enter_low_code(struct vcpu *v, enum guest_mode mode,
 			 const struct guest_code *code);
 /* Sets up @v to run the 64-bit guest function at @fn_addr with RDI = @arg. */

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Port I/O exits (KVM_EXIT_IO) in every mode, from one asm body assembled as
+ * 16-, 32- and 64-bit code: IN/OUT of 1, 2 and 4 bytes in the immediate and
+ * DX forms, INS/OUTS with and without REP in both directions (DF=0/1), a
+ * segment override on OUTS, and address-size overrides.  The host checks
+ * every exit (port, size, count, the data page) and, at the end, the
+ * registers the guest stored and the memory INS wrote.
+ */
+#include "exits.h"
+#include "modes.h"
+
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+
+#define OUT_BUF		0x4000		/* OUTS sources, filled by the host */
+#define IN_BUF		0x4100		/* INS destinations */
+#define RESULTS		0x4800		/* registers the guest stores, 4 bytes each */
+#define RESULTS64	0x4900		/* 64-bit registers, 8 bytes each */
+#define NR_RESULTS	24
+
+#define SAVE(reg, n)	"mov %" reg ", " XSTR(RESULTS) "+4*" #n "\n"
+#define OUT(off)	XSTR(OUT_BUF) "+" #off
+#define IN(off)		XSTR(IN_BUF) "+" #off
+
+/*
+ * The body, for any mode.  @es_base is the base ES gets from selector 0x10:
+ * 0x100 in real mode, 0 in the flat modes (0x10 is the GDT's data segment).
+ */
+#define PIO_BODY(es_base)						\
+	"cld\n"								\
+	"mov $0x11, %al\n out %al, $0x10\n"				\
+	"mov $0x2233, %ax\n out %ax, $0x12\n"				\
+	"mov $0x44556677, %eax\n out %eax, $0x14\n"			\
+	"mov $0x18, %dx\n"						\
+	"mov $0x88, %al\n out %al, (%dx)\n"				\
+	"mov $0x99aa, %ax\n out %ax, (%dx)\n"				\
+	"mov $0xbbccddee, %eax\n out %eax, (%dx)\n"			\
+	"mov $-1, %eax\n in $0x20, %al\n" SAVE("eax", 0)		\
+	"mov $-1, %eax\n in $0x22, %ax\n" SAVE("eax", 1)		\
+	"mov $-1, %eax\n in $0x24, %eax\n" SAVE("eax", 2)		\
+	"mov $0x26, %dx\n"						\
+	"mov $-1, %eax\n in (%dx), %al\n" SAVE("eax", 3)		\
+	"mov $-1, %eax\n in (%dx), %ax\n" SAVE("eax", 4)		\
+	"mov $-1, %eax\n in (%dx), %eax\n" SAVE("eax", 5)		\
+	"mov $0x30, %dx\n mov $" OUT(0) ", %esi\n mov $7, %ecx\n"	\
+	"rep outsb\n" SAVE("ecx", 6) SAVE("esi", 7)			\
+	"mov $0x32, %dx\n mov $" OUT(0x10) ", %esi\n mov $5, %ecx\n"	\
+	"rep outsw\n" SAVE("ecx", 8) SAVE("esi", 9)			\
+	"mov $0x34, %dx\n mov $" OUT(0x20) ", %esi\n mov $3, %ecx\n"	\
+	"rep outsl\n" SAVE("ecx", 10) SAVE("esi", 11)			\
+	"mov $0x36, %dx\n mov $" OUT(0x3f) ", %esi\n mov $4, %ecx\n"	\
+	"std\n rep outsb\n cld\n" SAVE("ecx", 12) SAVE("esi", 13)	\
+	"mov $0x38, %dx\n mov $" IN(0) ", %edi\n mov $6, %ecx\n"	\
+	"rep insb\n" SAVE("ecx", 14) SAVE("edi", 15)			\
+	"mov $0x3a, %dx\n mov $" IN(0x2e) ", %edi\n mov $3, %ecx\n"	\
+	"std\n rep insw\n cld\n" SAVE("ecx", 16) SAVE("edi", 17)	\
+	"mov $0x3c, %dx\n mov $" IN(0x40) ", %edi\n mov $2, %ecx\n"	\
+	"rep insl\n" SAVE("ecx", 18) SAVE("edi", 19)			\
+	"mov $0x3e, %dx\n mov $" OUT(0x40) ", %esi\n outsb\n"		\
+	SAVE("esi", 20)							\
+	"mov $" IN(0x60) ", %edi\n insb\n" SAVE("edi", 21)		\
+	"mov $0x10, %ax\n mov %ax, %es\n"				\
+	"mov $0x40, %dx\n mov $" OUT(0x50) "-" es_base ", %esi\n"	\
+	"mov $3, %ecx\n .byte 0x26\n rep outsb\n"			\
+	SAVE("ecx", 22) SAVE("esi", 23)					\
+	ASM_UCALL_DONE
+
+GUEST_CODE16(pio16, PIO_BODY("0x100"));
+GUEST_CODE32(pio32, PIO_BODY("0"));
+GUEST_CODE64(pio64, PIO_BODY("0"));
+
+struct pio_data {
+	uint8_t out[0x60];		/* OUT_BUF */
+	uint8_t outs_back[4];		/* std; rep outsb: out[0x3f] down to out[0x3c] */
+	uint8_t insb[6], insw[6], insl[8];
+};
+
+static void make_data(struct pio_data *d)
+{
+	int i;
+
+	for (i = 0; i < 0x60; i++)
+		d->out[i] = (uint8_t)(i * 7 + 3);
+	for (i = 0; i < 4; i++)
+		d->outs_back[i] = d->out[0x3f - i];
+	for (i = 0; i < 6; i++) {
+		d->insb[i] = 0xa1 + i;
+		d->insw[i] = 0xb1 + i;
+	}
+	for (i = 0; i < 8; i++)
+		d->insl[i] = 0xc1 + i;
+}
+
+static void check_results(struct vm *vm, const struct pio_data *d, uint32_t es_base)
+{
+	const uint32_t want[NR_RESULTS] = {
+		0xffffff5a, 0xffff1234, 0x89abcdef, 0xffffff01, 0xffff0302, 0x07060504,
+		0, OUT_BUF + 7, 0, OUT_BUF + 0x1a, 0, OUT_BUF + 0x2c, 0, OUT_BUF + 0x3b,
+		0, IN_BUF + 6, 0, IN_BUF + 0x28, 0, IN_BUF + 0x48,
+		OUT_BUF + 0x41, IN_BUF + 0x61, 0, OUT_BUF + 0x53 - es_base,
+	};
+	const uint32_t *got = gpa_to_hva(vm, RESULTS);
+	const uint8_t *in = gpa_to_hva(vm, IN_BUF);
+	int i;
+
+	for (i = 0; i < NR_RESULTS; i++)
+		TEST_ASSERT(got[i] == want[i], "result %d is 0x%x, expected 0x%x",
+			    i, got[i], want[i]);
+	TEST_ASSERT(!memcmp(in, d->insb, 6), "rep insb wrote the wrong bytes");
+	/* DF=1: element i of rep insw lands at IN_BUF+0x2e - 2*i. */
+	for (i = 0; i < 3; i++)
+		TEST_ASSERT(!memcmp(in + 0x2e - 2 * i, d->insw + 2 * i, 2),
+			    "std; rep insw element %d misplaced", i);
+	TEST_ASSERT(!memcmp(in + 0x40, d->insl, 8), "rep insl wrote the wrong bytes");
+	TEST_ASSERT_EQ(in[0x60], 0xd5);
+}
+
+static void run_pio(const struct test_ctx *ctx, enum guest_mode mode,
+		    const struct guest_code *code)
+{
+	static struct pio_data d;
+	struct exit_step steps[] = {
+		PIO_OUT(0x10, 1, 0x11), PIO_OUT(0x12, 2, 0x2233),
+		PIO_OUT(0x14, 4, 0x44556677), PIO_OUT(0x18, 1, 0x88),
+		PIO_OUT(0x18, 2, 0x99aa), PIO_OUT(0x18, 4, 0xbbccddee),
+		PIO_IN(0x20, 1, 0x5a), PIO_IN(0x22, 2, 0x1234),
+		PIO_IN(0x24, 4, 0x89abcdef), PIO_IN(0x26, 1, 0x01),
+		PIO_IN(0x26, 2, 0x0302), PIO_IN(0x26, 4, 0x07060504),
+		PIO_OUTS(0x30, 1, 7, d.out), PIO_OUTS(0x32, 2, 5, d.out + 0x10),
+		PIO_OUTS(0x34, 4, 3, d.out + 0x20), PIO_OUTS(0x36, 1, 4, d.outs_back),
+		PIO_INS(0x38, 1, 6, d.insb), PIO_INS(0x3a, 2, 3, d.insw),
+		PIO_INS(0x3c, 4, 2, d.insl), PIO_OUTS(0x3e, 1, 1, d.out + 0x40),
+		PIO_IN(0x3e, 1, 0xd5), PIO_OUTS(0x40, 1, 3, d.out + 0x50),
+	};
+	/* yakvm moves a whole string (up to a page) per exit; KVM may split it. */
+	struct exit_script script = { steps, sizeof(steps) / sizeof(steps[0]),
+				      ctx->dev->is_yakvm };
+	struct vcpu *v = vm_with_low_code(ctx->dev, mode, code);
+
+	make_data(&d);
+	guest_write(v->vm, OUT_BUF, d.out, sizeof(d.out));
+	run_exit_script(v, &script);
+	check_results(v->vm, &d, mode == MODE_REAL ? 0x100 : 0);
+	vm_free(v->vm);
+}
+
+TEST_CASE(real_mode) { run_pio(ctx, MODE_REAL, &pio16); }
+TEST_CASE(prot32) { run_pio(ctx, MODE_PROT32, &pio32); }
+TEST_CASE(paged32) { run_pio(ctx, MODE_PROT32_PAGED, &pio32); }
+TEST_CASE(pae) { run_pio(ctx, MODE_PAE, &pio32); }
+TEST_CASE(long64) { run_pio(ctx, MODE_LONG, &pio64); }
+
+/*
+ * Address-size overrides (0x67) on REP OUTSB: the string registers are
+ * updated at the overridden width.  A 16-bit write keeps the register's
+ * upper bits; a 32-bit write in 64-bit mode zero-extends (as every 32-bit
+ * register write does).
+ */
+#define ADDR_BODY(esi, ecx)						\
+	"mov $0x44, %dx\n mov $" esi ", %esi\n mov $" ecx ", %ecx\n"	\
+	".byte 0x67\n rep outsb\n" SAVE("ecx", 0) SAVE("esi", 1)
+
+GUEST_CODE16(addr32_in_16, ADDR_BODY(OUT(0), "2") ASM_UCALL_DONE);
+GUEST_CODE32(addr16_in_32, ADDR_BODY("0xabcd0000+" OUT(0), "0x12340002")
+	     ASM_UCALL_DONE);
+GUEST_CODE64(addr32_in_64,
+	"mov $0x44, %dx\n"
+	"mov $0xabcd000000000000+" OUT(0) ", %rsi\n"
+	"mov $0x1234000000000002, %rcx\n"
+	".byte 0x67\n rep outsb\n"
+	"mov %rsi, " XSTR(RESULTS64) "\n mov %rcx, " XSTR(RESULTS64) "+8\n"
+	ASM_UCALL_DONE);
+
+static void run_addr_size(const struct test_ctx *ctx, enum guest_mode mode,
+			  const struct guest_code *code, uint64_t want_rsi,
+			  uint64_t want_rcx)
+{
+	static const uint8_t two[2] = { 0x61, 0x62 };
+	struct exit_step steps[] = { PIO_OUTS(0x44, 1, 2, two) };
+	struct exit_script script = { steps, 1, false };
+	struct vcpu *v = vm_with_low_code(ctx->dev, mode, code);
+	uint64_t rsi, rcx;
+
+	guest_write(v->vm, OUT_BUF, two, sizeof(two));
+	run_exit_script(v, &script);
+	if (mode == MODE_LONG) {
+		rsi = *(uint64_t *)gpa_to_hva(v->vm, RESULTS64);
+		rcx = *(uint64_t *)gpa_to_hva(v->vm, RESULTS64 + 8);
+	} else {
+		rcx = *(uint32_t *)gpa_to_hva(v->vm, RESULTS);
+		rsi = *(uint32_t *)gpa_to_hva(v->vm, RESULTS + 4);
+	}
+	TEST_ASSERT(rsi == want_rsi && rcx == want_rcx,
+		    "RSI 0x%llx RCX 0x%llx, expected 0x%llx 0x%llx",
+		    (unsigned long long)rsi, (unsigned long long)rcx,
+		    (unsigned long long)want_rsi, (unsigned long long)want_rcx);
+	vm_free(v->vm);
+}
+
+TEST_CASE(addr32_in_real_mode)
+{
+	run_addr_size(ctx, MODE_REAL, &addr32_in_16, OUT_BUF + 2, 0);
+}
+
+TEST_CASE(addr16_in_prot32)
+{
+	run_addr_size(ctx, MODE_PROT32, &addr16_in_32, 0xabcd0000 + OUT_BUF + 2,
+		      0x12340000);
+}
+
+TEST_CASE(addr32_in_long64)
+{
+	run_addr_size(ctx, MODE_LONG, &addr32_in_64, OUT_BUF + 2, 0);
+}
