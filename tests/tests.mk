@@ -28,12 +28,15 @@ tests: $(TEST_BINS)
 
 $(TEST_OBJDIR)/%.c.o: tests/lib/%.c $(TEST_HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
 $(TEST_OBJDIR)/%.S.o: tests/lib/%.S
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
 $(TEST_DIR)/%.test: tests/%.c $(TEST_LIB_OBJS) $(TEST_HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(TEST_LDFLAGS)
+	@echo "  LD      $@"
+	@$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(TEST_LDFLAGS)
