@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A guest that loops forever with interrupts off cannot keep its vCPU
+ * thread: a signal makes KVM_RUN return -EINTR with KVM_EXIT_INTR within a
+ * second, SIGKILL ends the process, and kvm_run.immediate_exit makes KVM_RUN
+ * return -EINTR without entering the guest.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "modes.h"
+
+#define COUNTER_GPA	0x4000
+#define NS_PER_MS	1000000ULL
+#define MAX_LATENCY_MS	1000
+
+/* Counts in memory so the host can see it run, with interrupts off. */
+GUEST_CODE16(cli_loop,
+	"cli\n"
+	"1: incl (0x4000)\n"
+	"jmp 1b\n");
+
+struct runner {
+	struct vcpu *v;
+	int ret;
+	int err;
+	uint64_t returned_ns;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static void *run_vcpu(void *arg)
+{
+	struct runner *r = arg;
+
+	r->ret = vcpu_run_raw(r->v);
+	r->err = errno;
+	r->returned_ns = now_ns();
+	return NULL;
+}
+
+/* Waits until the guest's counter at @ram + COUNTER_GPA moves. */
+static void wait_for_guest(void *ram)
+{
+	volatile uint32_t *counter = (volatile uint32_t *)((uint8_t *)ram + COUNTER_GPA);
+	uint64_t deadline = now_ns() + 10000 * NS_PER_MS;
+
+	while (!*counter) {
+		TEST_ASSERT(now_ns() < deadline, "the guest never ran");
+		usleep(1000);
+	}
+}
+
+TEST_CASE(signal_interrupts_guest)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct runner r = { .v = vm_with_low_code(ctx->dev, MODE_REAL, &cli_loop) };
+	uint64_t sent_ns;
+	pthread_t t;
+
+	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART */
+	TEST_ASSERT(!pthread_create(&t, NULL, run_vcpu, &r), "pthread_create");
+	wait_for_guest(gpa_to_hva(r.v->vm, 0));
+	sent_ns = now_ns();
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	TEST_ASSERT(r.ret == -1 && r.err == EINTR, "KVM_RUN returned %d (%s), expected EINTR",
+		    r.ret, strerror(r.err));
+	TEST_ASSERT_EQ(r.v->run->exit_reason, KVM_EXIT_INTR);
+	TEST_ASSERT((r.returned_ns - sent_ns) / NS_PER_MS < MAX_LATENCY_MS,
+		    "KVM_RUN returned %llu ms after the signal",
+		    (unsigned long long)((r.returned_ns - sent_ns) / NS_PER_MS));
+	/* The guest resumes where it was interrupted. */
+	*(volatile uint32_t *)gpa_to_hva(r.v->vm, COUNTER_GPA) = 0;
+	TEST_ASSERT(!pthread_create(&t, NULL, run_vcpu, &r), "pthread_create");
+	wait_for_guest(gpa_to_hva(r.v->vm, 0));
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	TEST_ASSERT(r.ret == -1 && r.err == EINTR, "second KVM_RUN: %d (%s)", r.ret,
+		    strerror(r.err));
+	vm_free(r.v->vm);
+}
+
+/* SIGKILL ends a process whose vCPU spins with interrupts off. */
+TEST_CASE(sigkill_ends_guest)
+{
+	/* Guest RAM shared with the child, which owns the VM. */
+	uint8_t *ram = mmap(NULL, REAL_MODE_MEM_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t killed_ns;
+	int status;
+	pid_t pid;
+
+	TEST_ASSERT(ram != MAP_FAILED, "mmap");
+	pid = fork();
+	if (pid == 0) {
+		struct vcpu *v;
+		struct vm *vm;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive a failed case */
+		vm = vm_create(ctx->dev, 0);
+		v = vcpu_add(vm, 0);
+		vm_add_memory_at(vm, 0, 0, REAL_MODE_MEM_SIZE, 0, ram);
+		vcpu_enter_low_code(v, MODE_REAL, &cli_loop);
+		vcpu_run_raw(v);
+		_exit(0);
+	}
+	TEST_ASSERT(pid > 0, "fork");
+	wait_for_guest(ram);
+	killed_ns = now_ns();
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	TEST_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		    "child status 0x%x", status);
+	TEST_ASSERT((now_ns() - killed_ns) / NS_PER_MS < MAX_LATENCY_MS,
+		    "the killed process took %llu ms to go",
+		    (unsigned long long)((now_ns() - killed_ns) / NS_PER_MS));
+	munmap(ram, REAL_MODE_MEM_SIZE);
+}
+
+GUEST_CODE16(out_once, "mov $0x42, %al\n out %al, $0x70\n" ASM_UCALL_DONE);
+
+TEST_CASE(immediate_exit)
+{
+	struct vcpu *v = vm_with_low_code(ctx->dev, MODE_REAL, &out_once);
+	struct kvm_regs regs;
+	uint64_t start;
+
+	v->run->immediate_exit = 1;
+	start = now_ns();
+	EXPECT_ERRNO(vcpu_run_raw(v), EINTR);
+	TEST_ASSERT((now_ns() - start) / NS_PER_MS < MAX_LATENCY_MS, "took %llu ms",
+		    (unsigned long long)((now_ns() - start) / NS_PER_MS));
+	vcpu_get_regs(v, &regs);
+	TEST_ASSERT_EQ(regs.rip, GPA_LOW_CODE);	/* the guest did not run */
+	v->run->immediate_exit = 0;
+	vcpu_run(v);
+	TEST_ASSERT(v->run->exit_reason == KVM_EXIT_IO && v->run->io.port == 0x70,
+		    "%s", vcpu_exit_str(v));
+	/* An exit's completion happens first, then immediate_exit applies. */
+	v->run->immediate_exit = 1;
+	EXPECT_ERRNO(vcpu_run_raw(v), EINTR);
+	vcpu_get_regs(v, &regs);
+	TEST_ASSERT(regs.rip > GPA_LOW_CODE + 2, "the OUT did not complete (rip 0x%llx)",
+		    (unsigned long long)regs.rip);
+	vm_free(v->vm);
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SVM instructions in a guest.  The guest runs with EFER.SVME set underneath
+ * (VMRUN requires it), so each SVM instruction would execute for real if the
+ * hypervisor did not intercept it.  The guest sees no SVM: VMRUN, VMLOAD,
+ * VMSAVE, STGI, CLGI, SKINIT and INVLPGA raise #UD through the guest's own
+ * IDT, with RIP at the instruction; VMMCALL is KVM's hypercall and returns
+ * -KVM_ENOSYS (-1000) for an unknown call, 0 for KVM_HC_VAPIC_POLL_IRQ.
+ */
+#include "diff.h"
+#include "guest.h"
+#include "modes.h"
+
+#define UD_VECTOR		6
+#define KVM_ENOSYS		1000
+#define KVM_HC_VAPIC_POLL_IRQ	1
+#define NO_EXCEPTION		0xff
+
+static volatile uint64_t fault_vector = NO_EXCEPTION;
+static volatile uint64_t fault_rip;
+
+static void record_ud(struct ex_regs *regs)
+{
+	fault_vector = regs->vector;
+	fault_rip = regs->rip;
+	regs->rip += 3;			/* every SVM instruction is 0F 01 xx */
+}
+
+/* Runs one 3-byte SVM instruction and reports (its ModRM byte, the vector, RIP ok). */
+#define TRY_SVM_INSN(modrm)						\
+	do {								\
+		uint64_t at;						\
+									\
+		fault_vector = NO_EXCEPTION;				\
+		__asm__ volatile("lea 1f(%%rip), %0\n"			\
+				 "1: .byte 0x0f, 0x01, " #modrm "\n"	\
+				 : "=&r"(at) : "a"(0) : "memory");	\
+		GUEST_SYNC(modrm, fault_vector);			\
+		GUEST_ASSERT_EQ(fault_rip, at);				\
+	} while (0)
+
+static void guest_svm_insns(void)
+{
+	guest_set_handler(UD_VECTOR, record_ud);
+	TRY_SVM_INSN(0xd8);	/* VMRUN */
+	TRY_SVM_INSN(0xda);	/* VMLOAD */
+	TRY_SVM_INSN(0xdb);	/* VMSAVE */
+	TRY_SVM_INSN(0xdc);	/* STGI */
+	TRY_SVM_INSN(0xdd);	/* CLGI */
+	TRY_SVM_INSN(0xde);	/* SKINIT */
+	TRY_SVM_INSN(0xdf);	/* INVLPGA */
+}
+
+TEST_CASE(svm_instructions_raise_ud)
+{
+	static const uint8_t modrms[] = { 0xd8, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf };
+	static const char *const names[] = {
+		"VMRUN", "VMLOAD", "VMSAVE", "STGI", "CLGI", "SKINIT", "INVLPGA",
+	};
+	struct vcpu *v = vm_with_long_code(ctx->dev, guest_svm_insns, 0);
+	struct ucall uc;
+	size_t i;
+
+	for (i = 0; i < sizeof(modrms); i++) {
+		vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+		TEST_ASSERT_EQ(uc.args[0], modrms[i]);
+		TEST_ASSERT(uc.args[1] == UD_VECTOR, "%s raised vector %llu in the guest, expected #UD",
+			    names[i], (unsigned long long)uc.args[1]);
+	}
+	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	vm_free(v->vm);
+}
+
+static uint64_t vmmcall(uint64_t nr)
+{
+	uint64_t ret;
+
+	__asm__ volatile("vmmcall" : "=a"(ret) : "a"(nr) : "memory");
+	return ret;
+}
+
+static void guest_vmmcall(void)
+{
+	GUEST_ASSERT_EQ(vmmcall(0x12345), -(uint64_t)KVM_ENOSYS);
+	GUEST_ASSERT_EQ(vmmcall(KVM_HC_VAPIC_POLL_IRQ), 0);
+	/* The number is taken from all 64 bits of RAX in 64-bit mode. */
+	GUEST_ASSERT_EQ(vmmcall(0x100000000ULL | KVM_HC_VAPIC_POLL_IRQ), -(uint64_t)KVM_ENOSYS);
+}
+
+TEST_CASE(vmmcall_long64)
+{
+	struct vcpu *v = vm_with_long_code(ctx->dev, guest_vmmcall, 0);
+	struct ucall uc;
+
+	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	vm_free(v->vm);
+}
+
+/* In 32-bit code the result is 32 bits wide. */
+GUEST_CODE32(vmmcall32,
+	"mov $0x12345, %eax\n vmmcall\n mov %eax, %ebx\n"
+	"mov $1, %eax\n vmmcall\n"
+	ASM_UCALL_DONE);
+
+static void vmmcall32_scenario(const struct test_dev *dev, struct vcpu_snapshot *out)
+{
+	struct vcpu *v = vm_with_low_code(dev, MODE_PROT32, &vmmcall32);
+	struct ucall uc;
+
+	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	vcpu_snapshot(v, out);
+	vm_free(v->vm);
+}
+
+TEST_CASE(vmmcall_prot32)
+{
+	struct vcpu_snapshot s;
+
+	vmmcall32_scenario(ctx->dev, &s);
+	TEST_ASSERT_EQ(s.regs.rbx, (uint32_t)-KVM_ENOSYS);
+	TEST_ASSERT_EQ(s.regs.rax, 0);
+}
+
+TEST_DIFF(vmmcall_prot32_state) { diff_devices(ctx, vmmcall32_scenario, NULL); }
