@@ -7,6 +7,8 @@
  * IDT, with RIP at the instruction; VMMCALL is KVM's hypercall and returns
  * -KVM_ENOSYS (-1000) for an unknown call, 0 for KVM_HC_VAPIC_POLL_IRQ.
  */
+#include <cpuid.h>
+
 #include "diff.h"
 #include "guest.h"
 #include "modes.h"
@@ -36,7 +38,8 @@ static void record_ud(struct ex_regs *regs)
 				 "1: .byte 0x0f, 0x01, " #modrm "\n"	\
 				 : "=&r"(at) : "a"(0) : "memory");	\
 		GUEST_SYNC(modrm, fault_vector);			\
-		GUEST_ASSERT_EQ(fault_rip, at);				\
+		if (fault_vector != NO_EXCEPTION)			\
+			GUEST_ASSERT_EQ(fault_rip, at);			\
 	} while (0)
 
 static void guest_svm_insns(void)
@@ -45,27 +48,43 @@ static void guest_svm_insns(void)
 	TRY_SVM_INSN(0xd8);	/* VMRUN */
 	TRY_SVM_INSN(0xda);	/* VMLOAD */
 	TRY_SVM_INSN(0xdb);	/* VMSAVE */
-	TRY_SVM_INSN(0xdc);	/* STGI */
 	TRY_SVM_INSN(0xdd);	/* CLGI */
+	TRY_SVM_INSN(0xdc);	/* STGI (after CLGI: where it runs, GIF ends up set) */
 	TRY_SVM_INSN(0xde);	/* SKINIT */
 	TRY_SVM_INSN(0xdf);	/* INVLPGA */
 }
 
+static bool host_has_vgif(void)
+{
+	unsigned int eax, ebx, ecx, edx = 0;
+
+	return __get_cpuid(0x8000000a, &eax, &ebx, &ecx, &edx) && (edx & (1u << 16));
+}
+
 TEST_CASE(svm_instructions_raise_ud)
 {
-	static const uint8_t modrms[] = { 0xd8, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf };
+	static const uint8_t modrms[] = { 0xd8, 0xda, 0xdb, 0xdd, 0xdc, 0xde, 0xdf };
 	static const char *const names[] = {
-		"VMRUN", "VMLOAD", "VMSAVE", "STGI", "CLGI", "SKINIT", "INVLPGA",
+		"VMRUN", "VMLOAD", "VMSAVE", "CLGI", "STGI", "SKINIT", "INVLPGA",
 	};
+	/*
+	 * DIFFERENCE: on a host with virtual GIF, KVM stops intercepting
+	 * CLGI and STGI and the guest executes them (they act on its virtual
+	 * GIF) even though its CPUID has no SVM; yakvm always intercepts them.
+	 */
+	bool gif_passed_through = !ctx->dev->is_yakvm && host_has_vgif();
 	struct vcpu *v = vm_with_long_code(ctx->dev, guest_svm_insns, 0);
 	struct ucall uc;
 	size_t i;
 
 	for (i = 0; i < sizeof(modrms); i++) {
+		bool is_gif = modrms[i] == 0xdc || modrms[i] == 0xdd;
+		uint64_t want = is_gif && gif_passed_through ? NO_EXCEPTION : UD_VECTOR;
+
 		vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
 		TEST_ASSERT_EQ(uc.args[0], modrms[i]);
-		TEST_ASSERT(uc.args[1] == UD_VECTOR, "%s raised vector %llu in the guest, expected #UD",
-			    names[i], (unsigned long long)uc.args[1]);
+		TEST_ASSERT(uc.args[1] == want, "%s raised vector %llu in the guest, expected %llu",
+			    names[i], (unsigned long long)uc.args[1], (unsigned long long)want);
 	}
 	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
 	vm_free(v->vm);
