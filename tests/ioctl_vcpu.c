@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "diff.h"
 #include "modes.h"
 
 #define KVM_UNKNOWN_IOCTL	_IO(KVMIO, 0xff)
@@ -112,6 +113,17 @@ TEST_CASE(reset_state)
 	close(fd);
 	vm_free(vm);
 }
+
+/* Both devices create vCPUs in the same state, field for field. */
+static void reset_scenario(const struct test_dev *dev, struct vcpu_snapshot *out)
+{
+	struct vm *vm = vm_create(dev, 0);
+
+	vcpu_snapshot(vcpu_add(vm, 0), out);
+	vm_free(vm);
+}
+
+TEST_DIFF(reset_state_same) { diff_devices(ctx, reset_scenario, NULL); }
 
 TEST_CASE(regs_round_trip)
 {

@@ -9,6 +9,7 @@
  * compares the registers the guest loaded.  Also: an instruction yakvm does
  * not decode, and read-only memory slots.
  */
+#include "diff.h"
 #include "exits.h"
 #include "guest.h"
 #include "modes.h"
@@ -145,7 +146,6 @@ static void run_mmio_script(struct vcpu *v, const struct exit_step *steps,
 		TEST_ASSERT(want == have, "load %zu gave 0x%llx, expected 0x%llx", i,
 			    (unsigned long long)have, (unsigned long long)want);
 	}
-	vm_free(v->vm);
 }
 
 static void run_16_32(const struct test_ctx *ctx, enum guest_mode mode,
@@ -155,6 +155,7 @@ static void run_16_32(const struct test_ctx *ctx, enum guest_mode mode,
 
 	run_mmio_script(v, steps_16_32, ARRAY_LEN(steps_16_32), base,
 			results_16_32, ARRAY_LEN(results_16_32), 4);
+	vm_free(v->vm);
 }
 
 TEST_CASE(real_mode) { run_16_32(ctx, MODE_REAL, &mmio16, MMIO_GPA_REAL); }
@@ -264,13 +265,19 @@ static const uint64_t results_64[] = {
 	0xb3b2b1b0, 0xbfbebdbcbbbab9b8, 0xc3c2c1c0, 0xc7c6c5c4,
 };
 
-TEST_CASE(long64)
+static void long64_scenario(const struct test_dev *dev, struct vcpu_snapshot *out)
 {
-	struct vcpu *v = vm_with_low_code(ctx->dev, MODE_LONG, &mmio64);
+	struct vcpu *v = vm_with_low_code(dev, MODE_LONG, &mmio64);
 
 	run_mmio_script(v, steps_64, ARRAY_LEN(steps_64), MMIO_GPA, results_64,
 			ARRAY_LEN(results_64), 8);
+	if (out)
+		vcpu_snapshot(v, out);
+	vm_free(v->vm);
 }
+
+TEST_CASE(long64) { long64_scenario(ctx->dev, NULL); }
+TEST_DIFF(long64_state) { diff_devices(ctx, long64_scenario, NULL); }
 
 /* ---------------------------------------------------------------- */
 /* An instruction yakvm does not decode                             */
@@ -382,4 +389,82 @@ TEST_CASE(readonly_slot_real_mode)
 	TEST_ASSERT_EQ(results[1], 0xdeadbeef);
 	TEST_ASSERT_EQ(mem[4], 0xdeadbeef);
 	vm_free(vm);
+}
+
+/* ---------------------------------------------------------------- */
+/* Decoding through the guest's page tables                         */
+
+/*
+ * The identity map hides a page walker that ignores paging, so these
+ * guests run from an alias: virtual ALIAS_VA maps physical 0 (a large page
+ * the test puts in the tables), and the code jumps there before touching
+ * MMIO and doing string I/O on aliased buffers.  yakvm must translate RIP
+ * and RSI/RDI through the guest's tables to find the instruction and data.
+ */
+#define ALIAS_VA	0x80000000ULL
+
+#define ALIAS_BODY(block, jmp_reg)					\
+	"mov $0x80000000+" LOW(block, 1f) ", %eax\n jmp *%" jmp_reg "\n" \
+	"1: mov $0x40000000, %ebx\n"					\
+	"movl $0x11223344, (%ebx)\n"					\
+	"mov 4(%ebx), %ecx\n" SAVE("ecx", 0)				\
+	"mov $0x50, %dx\n mov $0x80004000, %esi\n mov $3, %ecx\n"	\
+	"rep outsb\n"							\
+	"mov $0x80004100, %edi\n mov $2, %ecx\n rep insb\n"		\
+	ASM_UCALL_DONE
+
+GUEST_CODE32(alias32, ALIAS_BODY(alias32, "eax"));
+GUEST_CODE64(alias64, ALIAS_BODY(alias64, "rax"));
+
+static void map_alias(struct vm *vm, enum guest_mode mode)
+{
+	if (mode == MODE_PROT32_PAGED) {
+		uint32_t *pd32 = gpa_to_hva(vm, GPA_PD32);
+
+		pd32[ALIAS_VA >> 22] = 0x83;		/* 4 MiB page at 0: P, RW, PS */
+	} else {
+		uint64_t *pd = gpa_to_hva(vm, GPA_PD);	/* 4 PDs, 2 MiB pages */
+
+		pd[ALIAS_VA >> 21] = 0x83;
+	}
+}
+
+static void run_alias(const struct test_ctx *ctx, enum guest_mode mode,
+		      const struct guest_code *code)
+{
+	static const uint8_t out[3] = { 7, 8, 9 }, in[2] = { 0xa, 0xb };
+	static const struct exit_step steps[] = {
+		MMIO_WRITE(MMIO_GPA, 4, 0x11223344), MMIO_READ(MMIO_GPA + 4, 4, 0x55667788),
+		PIO_OUTS(0x50, 1, 3, out), PIO_INS(0x50, 1, 2, in),
+	};
+	struct exit_script script = { steps, ARRAY_LEN(steps), false };
+	struct vcpu *v = vm_with_low_code(ctx->dev, mode, code);
+
+	map_alias(v->vm, mode);
+	guest_write(v->vm, 0x4000, out, sizeof(out));
+	run_exit_script(v, &script);
+	TEST_ASSERT_EQ(*(uint32_t *)gpa_to_hva(v->vm, RESULTS), 0x55667788);
+	TEST_ASSERT(!memcmp(gpa_to_hva(v->vm, 0x4100), in, sizeof(in)),
+		    "INS through the alias wrote elsewhere");
+	vm_free(v->vm);
+}
+
+TEST_CASE(aliased_code_paged32) { run_alias(ctx, MODE_PROT32_PAGED, &alias32); }
+TEST_CASE(aliased_code_pae) { run_alias(ctx, MODE_PAE, &alias32); }
+TEST_CASE(aliased_code_long64) { run_alias(ctx, MODE_LONG, &alias64); }
+
+/* ---------------------------------------------------------------- */
+/* Code in MMIO                                                     */
+
+GUEST_CODE64(jump_to_mmio, "mov $0x40000000, %eax\n jmp *%rax\n");
+
+/* An instruction fetch from MMIO cannot be emulated: both report it. */
+TEST_CASE(fetch_from_mmio)
+{
+	struct vcpu *v = vm_with_low_code(ctx->dev, MODE_LONG, &jump_to_mmio);
+
+	vcpu_run(v);
+	vcpu_expect_exit(v, KVM_EXIT_INTERNAL_ERROR);
+	TEST_ASSERT_EQ(v->run->internal.suberror, KVM_INTERNAL_ERROR_EMULATION);
+	vm_free(v->vm);
 }
