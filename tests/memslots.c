@@ -6,6 +6,8 @@
  * documented answer is checked (docs/testing.md).
  */
 #include <cpuid.h>
+#include <pthread.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -312,5 +314,55 @@ TEST_CASE(guest_sees_slot_changes)
 	one = vm_add_memory(v->vm, 1, SLOT_B_GPA, 4096, KVM_MEM_READONLY);
 	one[0] = 0x3333;
 	expect_view(v, MMIO_MARK, 0x3333, false, 5);
+	vm_free(v->vm);
+}
+
+/* ---------------------------------------------------------------- */
+/* A slot deleted while a vCPU runs                                 */
+
+#define SPIN_COUNT_GPA	GPA_SCRATCH
+#define SLOT_VALUE	0x5151515151515151ULL
+
+/* Spins reading the slot until the read stops returning its value. */
+static void guest_spin_on_slot(void)
+{
+	volatile uint64_t *count = (volatile uint64_t *)SPIN_COUNT_GPA;
+
+	while (*(volatile uint64_t *)SLOT_A_GPA == SLOT_VALUE)
+		(*count)++;
+}
+
+static void *run_until_exit(void *arg)
+{
+	vcpu_run(arg);
+	return NULL;
+}
+
+/*
+ * Deleting a slot takes it away from a vCPU that is in the guest at that
+ * moment (its nested mapping and TLB entries go): the guest's next read
+ * exits as MMIO instead of reaching the freed memory.
+ */
+TEST_CASE(slot_deleted_while_running)
+{
+	struct vcpu *v = vm_with_long_code(ctx->dev, guest_spin_on_slot, 0);
+	volatile uint64_t *count = gpa_to_hva(v->vm, SPIN_COUNT_GPA);
+	struct timespec deadline;
+	uint64_t *mem;
+	pthread_t t;
+
+	mem = vm_add_memory(v->vm, 1, SLOT_A_GPA, 4096, 0);
+	*mem = SLOT_VALUE;
+	TEST_ASSERT(!pthread_create(&t, NULL, run_until_exit, v), "pthread_create");
+	while (*count < 1000)
+		usleep(1000);
+	vm_remove_memory(v->vm, 1);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 2;
+	TEST_ASSERT(!pthread_timedjoin_np(t, NULL, &deadline),
+		    "the guest kept reading the deleted slot for 2 s");
+	TEST_ASSERT(v->run->exit_reason == KVM_EXIT_MMIO &&
+		    v->run->mmio.phys_addr == SLOT_A_GPA && !v->run->mmio.is_write,
+		    "%s", vcpu_exit_str(v));
 	vm_free(v->vm);
 }
