@@ -25,6 +25,16 @@
 #define IN(off)		XSTR(IN_BUF) "+" #off
 
 /*
+ * A string instruction @insn on @port with @count in ECX and @start in
+ * @reg (ESI or EDI); ECX and @reg are then stored as results @n and @n + 1.
+ */
+#define STRING_OP(port, reg, start, count, insn, n)			\
+	"mov $" #port ", %dx\n mov $" start ", %" reg "\n"		\
+	"mov $" #count ", %ecx\n" insn "\n"				\
+	"mov %ecx, " XSTR(RESULTS) "+4*" #n "\n"			\
+	"mov %" reg ", " XSTR(RESULTS) "+4*(" #n "+1)\n"
+
+/*
  * The body, for any mode.  @es_base is the base ES gets from selector 0x10:
  * 0x100 in real mode, 0 in the flat modes (0x10 is the GDT's data segment).
  */
@@ -44,27 +54,19 @@
 	"mov $-1, %eax\n in (%dx), %al\n" SAVE("eax", 3)		\
 	"mov $-1, %eax\n in (%dx), %ax\n" SAVE("eax", 4)		\
 	"mov $-1, %eax\n in (%dx), %eax\n" SAVE("eax", 5)		\
-	"mov $0x30, %dx\n mov $" OUT(0) ", %esi\n mov $7, %ecx\n"	\
-	"rep outsb\n" SAVE("ecx", 6) SAVE("esi", 7)			\
-	"mov $0x32, %dx\n mov $" OUT(0x10) ", %esi\n mov $5, %ecx\n"	\
-	"rep outsw\n" SAVE("ecx", 8) SAVE("esi", 9)			\
-	"mov $0x34, %dx\n mov $" OUT(0x20) ", %esi\n mov $3, %ecx\n"	\
-	"rep outsl\n" SAVE("ecx", 10) SAVE("esi", 11)			\
-	"mov $0x36, %dx\n mov $" OUT(0x3f) ", %esi\n mov $4, %ecx\n"	\
-	"std\n rep outsb\n cld\n" SAVE("ecx", 12) SAVE("esi", 13)	\
-	"mov $0x38, %dx\n mov $" IN(0) ", %edi\n mov $6, %ecx\n"	\
-	"rep insb\n" SAVE("ecx", 14) SAVE("edi", 15)			\
-	"mov $0x3a, %dx\n mov $" IN(0x2e) ", %edi\n mov $3, %ecx\n"	\
-	"std\n rep insw\n cld\n" SAVE("ecx", 16) SAVE("edi", 17)	\
-	"mov $0x3c, %dx\n mov $" IN(0x40) ", %edi\n mov $2, %ecx\n"	\
-	"rep insl\n" SAVE("ecx", 18) SAVE("edi", 19)			\
+	STRING_OP(0x30, "esi", OUT(0), 7, "rep outsb", 6)		\
+	STRING_OP(0x32, "esi", OUT(0x10), 5, "rep outsw", 8)		\
+	STRING_OP(0x34, "esi", OUT(0x20), 3, "rep outsl", 10)		\
+	STRING_OP(0x36, "esi", OUT(0x3f), 4, "std\n rep outsb\n cld", 12)	\
+	STRING_OP(0x38, "edi", IN(0), 6, "rep insb", 14)		\
+	STRING_OP(0x3a, "edi", IN(0x2e), 3, "std\n rep insw\n cld", 16)	\
+	STRING_OP(0x3c, "edi", IN(0x40), 2, "rep insl", 18)		\
 	"mov $0x3e, %dx\n mov $" OUT(0x40) ", %esi\n outsb\n"		\
 	SAVE("esi", 20)							\
 	"mov $" IN(0x60) ", %edi\n insb\n" SAVE("edi", 21)		\
 	"mov $0x10, %ax\n mov %ax, %es\n"				\
-	"mov $0x40, %dx\n mov $" OUT(0x50) "-" es_base ", %esi\n"	\
-	"mov $3, %ecx\n .byte 0x26\n rep outsb\n"			\
-	SAVE("ecx", 22) SAVE("esi", 23)					\
+	STRING_OP(0x40, "esi", OUT(0x50) "-" es_base, 3,		\
+		  ".byte 0x26\n rep outsb", 22)				\
 	ASM_UCALL_DONE
 
 GUEST_CODE16(pio16, PIO_BODY("0x100"));
