@@ -16,10 +16,17 @@ TEST_CFLAGS := $(CSTD) $(WARN) -O2 -g -Itests/lib -fno-pie -mno-red-zone \
 	       -mstringop-strategy=rep_byte
 TEST_LDFLAGS := -static -no-pie -pthread
 
+# Programs with their own main() and no use of the library are built alone:
+# the benchmarks (build/tests/bench, run by `make bench`) and the fuzzer.
+TEST_STANDALONE := $(wildcard tests/bench.c tests/fuzz.c)
+
 TEST_HEADERS  := $(wildcard tests/lib/*.h)
 TEST_LIB_OBJS := $(patsubst tests/lib/%,$(TEST_OBJDIR)/%.o,\
 		 $(wildcard tests/lib/*.c tests/lib/*.S))
-TEST_BINS     := $(patsubst tests/%.c,$(TEST_DIR)/%.test,$(wildcard tests/*.c))
+TEST_BINS     := $(patsubst tests/%.c,$(TEST_DIR)/%.test,\
+		 $(filter-out $(TEST_STANDALONE),$(wildcard tests/*.c)))
+TEST_BINS     += $(patsubst tests/%.c,$(TEST_DIR)/%,$(filter tests/bench.c,$(TEST_STANDALONE)))
+TEST_BINS     += $(patsubst tests/%.c,$(TEST_DIR)/%.test,$(filter tests/fuzz.c,$(TEST_STANDALONE)))
 
 tests: $(TEST_BINS)
 
@@ -40,3 +47,15 @@ $(TEST_DIR)/%.test: tests/%.c $(TEST_LIB_OBJS) $(TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	@$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(TEST_LDFLAGS)
+
+define build_standalone
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+endef
+
+$(TEST_DIR)/bench: tests/bench.c
+	$(build_standalone)
+
+$(TEST_DIR)/fuzz.test: tests/fuzz.c
+	$(build_standalone)
