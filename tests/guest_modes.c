@@ -136,3 +136,24 @@ TEST_CASE(long_mode_unexpected_exception)
 		    "guest said \"%s\"", uc.message);
 	vm_free(v->vm);
 }
+
+/* The example of docs/testing.md ("Writing a test"), kept compiling and passing. */
+static void guest_code(uint64_t arg)
+{
+	GUEST_ASSERT_EQ(inb(0x61), arg);	/* an I/O exit */
+	GUEST_SYNC(arg * 2, 0);
+}
+
+TEST_CASE(documentation_example)
+{
+	struct vcpu *v = vm_with_long_code(ctx->dev, guest_code, 7);
+	struct ucall uc;
+
+	vcpu_run(v);			/* the IN */
+	vcpu_expect_exit(v, KVM_EXIT_IO);
+	*((uint8_t *)v->run + v->run->io.data_offset) = 7;
+	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(uc.args[0], 14);
+	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	vm_free(v->vm);
+}
