@@ -177,7 +177,9 @@ TEST_CASE(pae) { run_16_32(ctx, MODE_PAE, &mmio32, MMIO_GPA); }
 /*
  * 64-bit: RBX = MMIO_GPA; adds 64-bit operands, REX.R/REX.B registers,
  * byte registers that exist only with REX (BPL, R9B, R11B), SIB with R12,
- * R13 with a displacement, moffs64 and RIP-relative operands.
+ * R13 with a displacement, moffs64 and moffs32, RIP-relative operands, and
+ * prefix order (REX.W beats 0x66; a REX before a legacy prefix is ignored).
+ * The same code runs with 4- and 5-level paging.
  */
 GUEST_CODE64(mmio64,
 	"mov $0x40000000, %rbx\n lea 0x100(%rbx), %rsi\n mov $4, %rdi\n"
@@ -198,6 +200,9 @@ GUEST_CODE64(mmio64,
 	"mov $0x8899, %ax\n movabs %ax, 0x4000003a\n"
 	"mov $0xaabbccdd, %eax\n movabs %eax, 0x4000003c\n"
 	"mov %r10, %rax\n movabs %rax, 0x40000040\n"
+	".byte 0x66, 0x48, 0x89, 0x43, 0x78\n"	/* 0x66 and REX.W: REX.W wins */
+	".byte 0x48, 0x66, 0x89, 0x43, 0x7c\n"	/* REX before 0x66 is ignored */
+	".byte 0x67, 0xa3\n .long 0x40000084\n"	/* moffs with a 32-bit address */
 	RIP_RELATIVE("0x89, 0x0d", "0x40000048", 9)	/* mov %ecx, (rip) */
 	"mov %edx, 0x40(%rbx,%rdi,4)\n"
 	"mov %cx, %fs:0x60(%rbx)\n"
@@ -239,7 +244,9 @@ static const struct exit_step steps_64[] = {
 	MMIO_WRITE(0x20, 8, 0x1122334455667788), MMIO_WRITE(0x28, 8, 0x1122334455667788),
 	MMIO_WRITE(0x30, 4, 0xcafef00d), MMIO_WRITE(0x38, 1, 0x77),
 	MMIO_WRITE(0x3a, 2, 0x8899), MMIO_WRITE(0x3c, 4, 0xaabbccdd),
-	MMIO_WRITE(0x40, 8, 0x1122334455667788), MMIO_WRITE(0x48, 4, 0x1234),
+	MMIO_WRITE(0x40, 8, 0x1122334455667788), MMIO_WRITE(0x78, 8, 0x1122334455667788),
+	MMIO_WRITE(0x7c, 2, 0x7788), MMIO_WRITE(0x84, 4, 0x55667788),
+	MMIO_WRITE(0x48, 4, 0x1234),
 	MMIO_WRITE(0x50, 4, 0xcafef00d), MMIO_WRITE(0x60, 2, 0x1234),
 	MMIO_WRITE(0x68, 8, 0xcafef00d), MMIO_WRITE(0x70, 2, 0x5678),
 	MMIO_READ(0x100, 1, 0x81), MMIO_READ(0x101, 1, 0x82),
@@ -265,9 +272,10 @@ static const uint64_t results_64[] = {
 	0xb3b2b1b0, 0xbfbebdbcbbbab9b8, 0xc3c2c1c0, 0xc7c6c5c4,
 };
 
-static void long64_scenario(const struct test_dev *dev, struct vcpu_snapshot *out)
+static void run_mmio64(const struct test_dev *dev, enum guest_mode mode,
+		       struct vcpu_snapshot *out)
 {
-	struct vcpu *v = vm_with_low_code(dev, MODE_LONG, &mmio64);
+	struct vcpu *v = vm_with_low_code(dev, mode, &mmio64);
 
 	run_mmio_script(v, steps_64, ARRAY_LEN(steps_64), MMIO_GPA, results_64,
 			ARRAY_LEN(results_64), 8);
@@ -276,8 +284,20 @@ static void long64_scenario(const struct test_dev *dev, struct vcpu_snapshot *ou
 	vm_free(v->vm);
 }
 
-TEST_CASE(long64) { long64_scenario(ctx->dev, NULL); }
+static void long64_scenario(const struct test_dev *dev, struct vcpu_snapshot *out)
+{
+	run_mmio64(dev, MODE_LONG, out);
+}
+
+TEST_CASE(long64) { run_mmio64(ctx->dev, MODE_LONG, NULL); }
 TEST_DIFF(long64_state) { diff_devices(ctx, long64_scenario, NULL); }
+
+TEST_CASE(long64_la57)
+{
+	if (!cpu_has_la57())
+		test_skip("the CPU has no 5-level paging");
+	run_mmio64(ctx->dev, MODE_LONG_LA57, NULL);
+}
 
 /* ---------------------------------------------------------------- */
 /* An instruction yakvm does not decode                             */
@@ -452,6 +472,13 @@ static void run_alias(const struct test_ctx *ctx, enum guest_mode mode,
 TEST_CASE(aliased_code_paged32) { run_alias(ctx, MODE_PROT32_PAGED, &alias32); }
 TEST_CASE(aliased_code_pae) { run_alias(ctx, MODE_PAE, &alias32); }
 TEST_CASE(aliased_code_long64) { run_alias(ctx, MODE_LONG, &alias64); }
+
+TEST_CASE(aliased_code_la57)
+{
+	if (!cpu_has_la57())
+		test_skip("the CPU has no 5-level paging");
+	run_alias(ctx, MODE_LONG_LA57, &alias64);
+}
 
 /* ---------------------------------------------------------------- */
 /* Code in MMIO                                                     */

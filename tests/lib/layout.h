@@ -36,7 +36,8 @@
 #define GPA_PT0			0x16000ULL	/* 4 KiB pages of the first 2 MiB */
 #define GPA_PAE_PDPT		0x17000ULL
 #define GPA_PD32		0x18000ULL	/* 32-bit paging, 4 MiB pages */
-#define GPA_PAGE_TABLES_END	0x19000ULL
+#define GPA_PML5		0x19000ULL	/* 5-level paging (LA57) */
+#define GPA_PAGE_TABLES_END	0x1a000ULL
 
 #define GPA_STACKS		0x100000ULL
 #define STACK_SIZE		0x10000ULL

@@ -4,6 +4,7 @@
  * 64-bit long mode: descriptor tables, identity page tables, the test
  * binary's image in guest memory, and the vCPU state (see modes.h).
  */
+#include <cpuid.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@ const char *const guest_mode_names[NR_GUEST_MODES] = {
 	[MODE_PROT32_PAGED] = "paged32",
 	[MODE_PAE] = "pae",
 	[MODE_LONG] = "long64",
+	[MODE_LONG_LA57] = "long64_la57",
 };
 
 #define CR0_PE		(1ULL << 0)
@@ -37,6 +39,7 @@ const char *const guest_mode_names[NR_GUEST_MODES] = {
 #define CR4_PSE		(1ULL << 4)
 #define CR4_PAE		(1ULL << 5)
 #define CR4_OSFXSR	(1ULL << 9)
+#define CR4_LA57	(1ULL << 12)
 #define CR4_OSXMMEXCPT	(1ULL << 10)
 #define EFER_LME	(1ULL << 8)
 #define EFER_LMA	(1ULL << 10)
@@ -97,12 +100,13 @@ static void build_idt(struct vm *vm)
 }
 
 /*
- * Identity maps of the low 4 GiB: 4-level (long mode) and PAE share four
- * page directories of 2 MiB pages, whose first entry points to 4 KiB pages
- * with page 0 left out; 2-level paging uses 4 MiB pages.
+ * Identity maps of the low 4 GiB: 5-level, 4-level (long mode) and PAE
+ * share four page directories of 2 MiB pages, whose first entry points to
+ * 4 KiB pages with page 0 left out; 2-level paging uses 4 MiB pages.
  */
 static void build_page_tables(struct vm *vm)
 {
+	uint64_t *pml5 = gpa_to_hva(vm, GPA_PML5);
 	uint64_t *pml4 = gpa_to_hva(vm, GPA_PML4);
 	uint64_t *pdpt = gpa_to_hva(vm, GPA_PDPT);
 	uint64_t *pae_pdpt = gpa_to_hva(vm, GPA_PAE_PDPT);
@@ -111,6 +115,7 @@ static void build_page_tables(struct vm *vm)
 	uint32_t *pd32 = gpa_to_hva(vm, GPA_PD32);
 	uint64_t i;
 
+	pml5[0] = GPA_PML4 | PTE_P | PTE_RW;
 	pml4[0] = GPA_PDPT | PTE_P | PTE_RW;
 	for (i = 0; i < 4; i++) {
 		pdpt[i] = (GPA_PD + i * PAGE_SIZE) | PTE_P | PTE_RW;
@@ -208,14 +213,34 @@ static void real_mode_sregs(struct kvm_sregs *s)
 	s->cs = seg;
 }
 
+bool cpu_has_la57(void)
+{
+	unsigned int eax, ebx, ecx = 0, edx;
+
+	return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 16));
+}
+
+static void long_mode_sregs(struct kvm_sregs *s, bool la57)
+{
+	/* SSE enabled: compilers may use it even in integer code. */
+	s->cr0 |= CR0_PG | CR0_WP | CR0_MP;
+	s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | (la57 ? CR4_LA57 : 0);
+	s->cr3 = la57 ? GPA_PML5 : GPA_PML4;
+	s->efer = EFER_LME | EFER_LMA;
+	s->idt.base = GPA_IDT;
+	s->idt.limit = GUEST_NR_VECTORS * 16 - 1;
+}
+
 void mode_sregs(enum guest_mode mode, struct kvm_sregs *s)
 {
+	bool is_long = mode == MODE_LONG || mode == MODE_LONG_LA57;
+
 	if (mode == MODE_REAL) {
 		real_mode_sregs(s);
 		return;
 	}
 	set_data_segments(s, &gdt_segments[SEL_DATA / 8]);
-	s->cs = gdt_segments[(mode == MODE_LONG ? SEL_CODE64 : SEL_CODE32) / 8];
+	s->cs = gdt_segments[(is_long ? SEL_CODE64 : SEL_CODE32) / 8];
 	s->gdt.base = GPA_GDT;
 	s->gdt.limit = GDT_ENTRIES * 8 - 1;
 	s->cr0 = CR0_PE | CR0_ET | CR0_NE;
@@ -233,13 +258,8 @@ void mode_sregs(enum guest_mode mode, struct kvm_sregs *s)
 		s->cr3 = GPA_PAE_PDPT;
 		break;
 	case MODE_LONG:
-		/* SSE enabled: compilers may use it even in integer code. */
-		s->cr0 |= CR0_PG | CR0_WP | CR0_MP;
-		s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-		s->cr3 = GPA_PML4;
-		s->efer = EFER_LME | EFER_LMA;
-		s->idt.base = GPA_IDT;
-		s->idt.limit = GUEST_NR_VECTORS * 16 - 1;
+	case MODE_LONG_LA57:
+		long_mode_sregs(s, mode == MODE_LONG_LA57);
 		break;
 	default:
 		break;

@@ -26,6 +26,7 @@ enum guest_mode {
 	MODE_PROT32_PAGED,	/* flat 32-bit with 2-level paging (4 MiB pages) */
 	MODE_PAE,		/* flat 32-bit with PAE paging (2 MiB pages) */
 	MODE_LONG,		/* 64-bit long mode, 4-level paging */
+	MODE_LONG_LA57,		/* 64-bit long mode, 5-level paging (if the CPU has it) */
 	NR_GUEST_MODES,
 };
 
@@ -76,6 +77,9 @@ void vcpu_enter_low_code(struct vcpu *v, enum guest_mode mode,
 void vcpu_enter_long_at(struct vcpu *v, uint64_t fn_addr, uint64_t arg);
 #define vcpu_enter_long(v, fn, arg)					\
 	vcpu_enter_long_at((v), (uint64_t)(uintptr_t)(fn), (uint64_t)(arg))
+
+/* Whether this CPU (and so the devices on it) can run MODE_LONG_LA57 guests. */
+bool cpu_has_la57(void);
 
 /* The segment registers, CRs and EFER that @mode runs with. */
 void mode_sregs(enum guest_mode mode, struct kvm_sregs *sregs);
