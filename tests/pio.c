@@ -233,3 +233,63 @@ TEST_CASE(addr32_in_long64)
 {
 	run_addr_size(ctx, MODE_LONG, &addr32_in_64, OUT_BUF + 2, 0);
 }
+
+/*
+ * Long strings and empty ones: REP INSB of 5000 bytes and REP OUTSW of 3000
+ * words, both across page boundaries (and the 2 MiB boundary of the large
+ * pages), then REP with ECX = 0, which moves nothing and makes no exit.
+ */
+#define LONG_BUF	(GPA_SCRATCH - 100)
+#define LONG_COUNT_B	5000
+#define LONG_COUNT_W	3000
+#define LONG_MEM_SIZE	(4ULL << 20)
+
+#define LONG_STRINGS_BODY						\
+	"cld\n mov $0x60, %dx\n"					\
+	STRING_OP(0x60, "edi", XSTR(LONG_BUF), 5000, "rep insb", 0)	\
+	STRING_OP(0x62, "esi", XSTR(LONG_BUF), 3000, "rep outsw", 2)	\
+	STRING_OP(0x64, "esi", XSTR(LONG_BUF), 0, "rep outsb", 4)	\
+	STRING_OP(0x64, "edi", XSTR(LONG_BUF), 0, "rep insb", 6)	\
+	ASM_UCALL_DONE
+
+GUEST_CODE32(long_strings32, LONG_STRINGS_BODY);
+GUEST_CODE64(long_strings64, LONG_STRINGS_BODY);
+
+static void run_long_strings(const struct test_ctx *ctx, enum guest_mode mode,
+			     const struct guest_code *code)
+{
+	static uint8_t in[LONG_COUNT_B], out[2 * LONG_COUNT_W];
+	const struct exit_step steps[] = {
+		PIO_INS(0x60, 1, LONG_COUNT_B, in),
+		PIO_OUTS(0x62, 2, LONG_COUNT_W, out),
+	};
+	const uint32_t want[8] = {
+		0, LONG_BUF + LONG_COUNT_B, 0, LONG_BUF + 2 * LONG_COUNT_W,
+		0, LONG_BUF, 0, LONG_BUF,
+	};
+	struct exit_script script = { steps, 2, false };
+	struct vm *vm = vm_create(ctx->dev, LONG_MEM_SIZE);
+	struct vcpu *v = vcpu_add(vm, 0);
+	const uint32_t *got;
+	size_t i;
+
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 13 + 1);
+	/* OUTSW reads back what INSB wrote, and 1000 bytes beyond. */
+	memcpy(out, in, sizeof(in));
+	memset(out + sizeof(in), 0x3c, sizeof(out) - sizeof(in));
+	guest_write(vm, LONG_BUF + sizeof(in), out + sizeof(in), sizeof(out) - sizeof(in));
+	vcpu_enter_low_code(v, mode, code);
+	run_exit_script(v, &script);
+	TEST_ASSERT(!memcmp(gpa_to_hva(vm, LONG_BUF), in, sizeof(in)),
+		    "REP INSB across pages wrote the wrong bytes");
+	got = gpa_to_hva(vm, RESULTS);
+	for (i = 0; i < 8; i++)
+		TEST_ASSERT(got[i] == want[i], "result %zu is 0x%x, expected 0x%x", i,
+			    got[i], want[i]);
+	vm_free(vm);
+}
+
+TEST_CASE(long_strings_prot32) { run_long_strings(ctx, MODE_PROT32, &long_strings32); }
+TEST_CASE(long_strings_pae) { run_long_strings(ctx, MODE_PAE, &long_strings32); }
+TEST_CASE(long_strings_long64) { run_long_strings(ctx, MODE_LONG, &long_strings64); }
