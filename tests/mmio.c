@@ -24,11 +24,14 @@
 #define SAVE64(reg, n)	"mov %" reg ", " XSTR(RESULTS64) "+8*" #n "\n"
 
 /*
- * Real mode: DS, ES and FS point at MMIO_GPA_REAL (0xa0000), SS at RAM.
+ * Real mode: CS is moved to 0x800 first (base 0x8000, IP from 0), so the
+ * decoder must fetch at CS.base + IP.  DS, ES and FS point at MMIO_GPA_REAL
+ * (0xa0000), SS at RAM.
  * The 32-bit body below makes the same accesses at the same offsets from
  * MMIO_GPA, so both share one exit table and one set of results.
  */
 GUEST_CODE16(mmio16,
+	"ljmp $0x800, $(1f - mmio16_start)\n 1:\n"
 	"mov $0xa000, %ax\n mov %ax, %ds\n mov %ax, %es\n mov %ax, %fs\n"
 	"xor %bx, %bx\n mov $0x100, %si\n mov $0x10, %di\n mov $8, %bp\n"
 	"movb $0x12, (%bx)\n"
