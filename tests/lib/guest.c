@@ -26,39 +26,24 @@ static void exit_to_host(struct ucall *uc)
 			 : "memory");
 }
 
-static void ucall_send(struct ucall *uc, uint64_t type, const char *fmt,
-		       va_list ap)
-{
-	uc->type = type;
-	uc->message[0] = '\0';
-	if (fmt)
-		guest_vsnprintf(uc->message, sizeof(uc->message), fmt, ap);
-	exit_to_host(uc);
-}
-
-void guest_ucall(uint64_t type, const char *message, int nargs, ...)
+void guest_ucall(uint64_t type, int nargs, ...)
 {
 	struct ucall uc;
 	va_list ap;
 	int i;
 
 	guest_memset(&uc, 0, sizeof(uc));
+	uc.type = type;
 	va_start(ap, nargs);
 	for (i = 0; i < nargs && i < UCALL_MAX_ARGS; i++)
 		uc.args[i] = va_arg(ap, uint64_t);
 	va_end(ap);
-	uc.type = type;
-	if (message) {
-		for (i = 0; message[i] && i < UCALL_MSG_LEN - 1; i++)
-			uc.message[i] = message[i];
-		uc.message[i] = '\0';
-	}
 	exit_to_host(&uc);
 }
 
 void guest_sync(uint64_t a0, uint64_t a1)
 {
-	guest_ucall(UCALL_SYNC, NULL, 2, a0, a1);
+	guest_ucall(UCALL_SYNC, 2, a0, a1);
 }
 
 void guest_printf(const char *fmt, ...)
@@ -67,9 +52,11 @@ void guest_printf(const char *fmt, ...)
 	va_list ap;
 
 	guest_memset(&uc, 0, sizeof(uc));
+	uc.type = UCALL_PRINT;
 	va_start(ap, fmt);
-	ucall_send(&uc, UCALL_PRINT, fmt, ap);
+	guest_vsnprintf(uc.message, sizeof(uc.message), fmt, ap);
 	va_end(ap);
+	exit_to_host(&uc);
 }
 
 static void __attribute__((noreturn)) halt_forever(void)
@@ -80,7 +67,7 @@ static void __attribute__((noreturn)) halt_forever(void)
 
 void guest_done(void)
 {
-	guest_ucall(UCALL_DONE, NULL, 0);
+	guest_ucall(UCALL_DONE, 0);
 	halt_forever();
 }
 

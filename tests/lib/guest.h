@@ -16,7 +16,8 @@
 #include "layout.h"
 #include "ucall.h"
 
-void guest_ucall(uint64_t type, const char *message, int nargs, ...);
+/* A ucall of @type with @nargs uint64_t arguments and no message. */
+void guest_ucall(uint64_t type, int nargs, ...);
 void guest_sync(uint64_t a0, uint64_t a1);
 void guest_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void guest_done(void) __attribute__((noreturn));
