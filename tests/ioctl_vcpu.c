@@ -20,6 +20,19 @@
 #define EFER_LME	(1ULL << 8)
 #define EFER_LMA	(1ULL << 10)
 
+/* A new VM with one vCPU (from the library: CPUID set, kvm_run mapped). */
+static struct vcpu *new_vcpu(const struct test_ctx *ctx)
+{
+	return vcpu_add(vm_create(ctx->dev, 0), 0);
+}
+
+/* The KVM_GET_x and KVM_SET_x pair refuses a NULL pointer with EFAULT. */
+static void expect_null_faults(struct vcpu *v, unsigned long get, unsigned long set)
+{
+	EXPECT_ERRNO(ioctl(v->fd, get, NULL), EFAULT);
+	EXPECT_ERRNO(ioctl(v->fd, set, NULL), EFAULT);
+}
+
 /* A vCPU fd straight from KVM_CREATE_VCPU: no CPUID, never run. */
 static int raw_vcpu(struct vm *vm, int id)
 {
@@ -79,11 +92,10 @@ TEST_CASE(mmap_beyond_size)
 
 TEST_CASE(run_argument)
 {
-	struct vm *vm = vm_create(ctx->dev, 0);
-	struct vcpu *v = vcpu_add(vm, 0);
+	struct vcpu *v = new_vcpu(ctx);
 
 	EXPECT_ERRNO(ioctl(v->fd, KVM_RUN, 1), EINVAL);
-	vm_free(vm);
+	vm_free(v->vm);
 }
 
 TEST_CASE(reset_state)
@@ -127,8 +139,7 @@ TEST_DIFF(reset_state_same) { diff_devices(ctx, reset_scenario, NULL); }
 
 TEST_CASE(regs_round_trip)
 {
-	struct vm *vm = vm_create(ctx->dev, 0);
-	struct vcpu *v = vcpu_add(vm, 0);
+	struct vcpu *v = new_vcpu(ctx);
 	struct kvm_regs in, out;
 	uint64_t *p = (uint64_t *)&in;
 	size_t i;
@@ -144,9 +155,8 @@ TEST_CASE(regs_round_trip)
 	vcpu_set_regs(v, &in);
 	vcpu_get_regs(v, &out);
 	TEST_ASSERT_EQ(out.rflags, 2);
-	EXPECT_ERRNO(ioctl(v->fd, KVM_GET_REGS, NULL), EFAULT);
-	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_REGS, NULL), EFAULT);
-	vm_free(vm);
+	expect_null_faults(v, KVM_GET_REGS, KVM_SET_REGS);
+	vm_free(v->vm);
 }
 
 static void expect_same_segment(const struct kvm_segment *a,
@@ -160,8 +170,7 @@ static void expect_same_segment(const struct kvm_segment *a,
 
 TEST_CASE(sregs_round_trip)
 {
-	struct vm *vm = vm_create(ctx->dev, 0);
-	struct vcpu *v = vcpu_add(vm, 0);
+	struct vcpu *v = new_vcpu(ctx);
 	struct kvm_sregs in, out;
 
 	vcpu_get_sregs(v, &in);
@@ -183,16 +192,14 @@ TEST_CASE(sregs_round_trip)
 	TEST_ASSERT_EQ(out.gdt.limit, in.gdt.limit);
 	TEST_ASSERT_EQ(out.idt.base, in.idt.base);
 	TEST_ASSERT_EQ(out.idt.limit, in.idt.limit);
-	EXPECT_ERRNO(ioctl(v->fd, KVM_GET_SREGS, NULL), EFAULT);
-	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_SREGS, NULL), EFAULT);
-	vm_free(vm);
+	expect_null_faults(v, KVM_GET_SREGS, KVM_SET_SREGS);
+	vm_free(v->vm);
 }
 
 /* States KVM_SET_SREGS refuses (KVM's kvm_is_valid_sregs and CR4 checks). */
 TEST_CASE(sregs_invalid)
 {
-	struct vm *vm = vm_create(ctx->dev, 0);
-	struct vcpu *v = vcpu_add(vm, 0);
+	struct vcpu *v = new_vcpu(ctx);
 	struct kvm_sregs good, s;
 
 	vcpu_get_sregs(v, &good);
@@ -222,13 +229,12 @@ TEST_CASE(sregs_invalid)
 	vcpu_get_sregs(v, &s);
 	TEST_ASSERT_EQ(s.cr4, good.cr4);
 	TEST_ASSERT_EQ(s.efer, good.efer);
-	vm_free(vm);
+	vm_free(v->vm);
 }
 
 TEST_CASE(fpu_round_trip)
 {
-	struct vm *vm = vm_create(ctx->dev, 0);
-	struct vcpu *v = vcpu_add(vm, 0);
+	struct vcpu *v = new_vcpu(ctx);
 	struct kvm_fpu in, out;
 	int i;
 
@@ -252,33 +258,30 @@ TEST_CASE(fpu_round_trip)
 		TEST_ASSERT_EQ(out.mxcsr, in.mxcsr);
 	TEST_ASSERT(!memcmp(out.xmm, in.xmm, sizeof(in.xmm)), "XMM registers differ");
 	TEST_ASSERT(!memcmp(out.fpr[0], in.fpr[0], 10), "ST0 differs");
-	EXPECT_ERRNO(ioctl(v->fd, KVM_GET_FPU, NULL), EFAULT);
-	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_FPU, NULL), EFAULT);
-	vm_free(vm);
+	expect_null_faults(v, KVM_GET_FPU, KVM_SET_FPU);
+	vm_free(v->vm);
 }
 
 /* KVM answers unknown vCPU ioctls with -EINVAL (kvm_arch_vcpu_ioctl); so does yakvm. */
 TEST_CASE(unknown_ioctl)
 {
-	struct vm *vm = vm_create(ctx->dev, 0);
-	struct vcpu *v = vcpu_add(vm, 0);
+	struct vcpu *v = new_vcpu(ctx);
 
 	EXPECT_ERRNO(ioctl(v->fd, KVM_UNKNOWN_IOCTL, 0), EINVAL);
 	/* KVM_GET_REGS's number with the wrong size. */
 	EXPECT_ERRNO(ioctl(v->fd, _IOR(KVMIO, 0x81, uint32_t), 0), EINVAL);
-	vm_free(vm);
+	vm_free(v->vm);
 }
 
 /* System and VM ioctls sent to a vCPU fd. */
 TEST_CASE(wrong_fd_type)
 {
-	struct vm *vm = vm_create(ctx->dev, 0);
-	struct vcpu *v = vcpu_add(vm, 0);
+	struct vcpu *v = new_vcpu(ctx);
 	struct kvm_userspace_memory_region r = { .memory_size = 4096 };
 
 	EXPECT_ERRNO(ioctl(v->fd, KVM_CREATE_VM, 0), EINVAL);
 	EXPECT_ERRNO(ioctl(v->fd, KVM_GET_API_VERSION, 0), EINVAL);
 	EXPECT_ERRNO(ioctl(v->fd, KVM_CREATE_VCPU, 1), EINVAL);
 	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_USER_MEMORY_REGION, &r), EINVAL);
-	vm_free(vm);
+	vm_free(v->vm);
 }
