@@ -6,6 +6,8 @@
  * VMRUN refuses (KVM_EXIT_FAIL_ENTRY).  Differential cases compare the
  * state each device leaves behind.
  */
+#include <unistd.h>
+
 #include "diff.h"
 #include "guest.h"
 #include "modes.h"
@@ -158,6 +160,8 @@ TEST_CASE(fail_entry)
 	vcpu_expect_exit(v, KVM_EXIT_FAIL_ENTRY);
 	TEST_ASSERT_EQ(v->run->fail_entry.hardware_entry_failure_reason & 0xffffffff,
 		       SVM_EXIT_ERR);
+	TEST_ASSERT(v->run->fail_entry.cpu < (uint32_t)sysconf(_SC_NPROCESSORS_CONF),
+		    "fail_entry.cpu is %u", v->run->fail_entry.cpu);
 	vcpu_set_sregs(v, &good);
 	vcpu_set_regs(v, &regs);
 	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);

@@ -152,3 +152,50 @@ TEST_CASE(immediate_exit)
 		    (unsigned long long)regs.rip);
 	vm_free(v->vm);
 }
+
+/*
+ * More spinning vCPUs than CPUs: the run loop must let the scheduler in
+ * (host timer interrupts exit the guest, need_resched() is honoured), so
+ * the main thread still wakes up on time, and a signal stops each of them.
+ */
+#define HOG_SLEEPS	30
+#define HOG_SLEEP_US	10000
+#define MAX_OVERSLEEP_MS	500
+
+TEST_CASE(more_vcpus_than_cpus)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int nr = (int)sysconf(_SC_NPROCESSORS_ONLN) + 1, i;
+	struct vm *vm = vm_create(ctx->dev, REAL_MODE_MEM_SIZE);
+	struct runner r[nr];
+	pthread_t t[nr];
+	uint64_t worst = 0;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	for (i = 0; i < nr; i++) {
+		r[i] = (struct runner){ .v = vcpu_add(vm, i) };
+		vcpu_enter_low_code(r[i].v, MODE_REAL, &cli_loop);
+		TEST_ASSERT(!pthread_create(&t[i], NULL, run_vcpu, &r[i]), "pthread_create");
+	}
+	wait_for_guest(gpa_to_hva(vm, 0));
+	for (i = 0; i < HOG_SLEEPS; i++) {
+		uint64_t start = now_ns(), late;
+
+		usleep(HOG_SLEEP_US);
+		late = now_ns() - start - HOG_SLEEP_US * 1000ULL;
+		if (late > worst)
+			worst = late;
+	}
+	for (i = 0; i < nr; i++) {
+		pthread_kill(t[i], SIGUSR1);
+		pthread_join(t[i], NULL);
+		TEST_ASSERT(r[i].ret == -1 && r[i].err == EINTR, "vCPU %d: KVM_RUN %d (%s)",
+			    i, r[i].ret, strerror(r[i].err));
+	}
+	TEST_ASSERT(worst / NS_PER_MS < MAX_OVERSLEEP_MS,
+		    "with %d spinning vCPUs a 10 ms sleep took %llu ms longer", nr,
+		    (unsigned long long)(worst / NS_PER_MS));
+	test_log("%d spinning vCPUs: worst oversleep %llu ms", nr,
+		 (unsigned long long)(worst / NS_PER_MS));
+	vm_free(vm);
+}
