@@ -310,7 +310,7 @@ int main(int argc, char **argv)
 {
 	const char *filter = NULL, *base = strrchr(argv[0], '/');
 	static char name[64];
-	bool failed = false;
+	bool failed = false, list = false;
 	int i, c;
 
 	snprintf(name, sizeof(name), "%s", base ? base + 1 : argv[0]);
@@ -323,9 +323,13 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--filter") && i + 1 < argc)
 			filter = argv[++i];
 		else if (!strcmp(argv[i], "--list"))
-			return list_cases(), 0;
+			list = true;
 		else
 			usage();
+	}
+	if (list) {
+		list_cases();
+		return 0;
 	}
 	if (!nr_devs) {
 		add_dev("/dev/yakvm");
