@@ -20,6 +20,14 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+# The test VM boots what build/testvm.cpio.gz holds: (re)pack it when it is
+# missing or older than the module, the tests or the VMM ("make && test.sh").
+stale=$(find build/yakvm.ko build/tests build/bin build/guests -newer build/testvm.cpio.gz \
+	2>/dev/null | head -1)
+if [ ! -e build/testvm.cpio.gz ] || [ -n "$stale" ]; then
+	make --no-print-directory initramfs || exit 1
+fi
+
 start=$(date +%s)
 passed=0 failed=0 skipped=0
 out=build/test
