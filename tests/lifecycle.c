@@ -6,7 +6,10 @@
  * at their start values afterwards; on KVM, its per-VM debugfs directories.
  */
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "modes.h"
 
@@ -117,4 +120,57 @@ TEST_CASE_OPTS(create_destroy_1000, .timeout_s = 300)
 		TEST_ASSERT(counter(&end, start.name[j]) == start.value[j],
 			    "after %d cycles %s is %ld, was %ld", cycles, start.name[j],
 			    counter(&end, start.name[j]), start.value[j]);
+}
+
+/*
+ * The VM fd may be closed while a vCPU runs: the vCPU fd keeps the VM
+ * alive, runs on, and closing it frees everything (the runner's leak check
+ * and, here, yakvm's counters).
+ */
+GUEST_CODE16(spin, "cli\n 1: incl (0x4000)\n jmp 1b\n");
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static void *run_once(void *arg)
+{
+	struct vcpu *v = arg;
+
+	return (void *)(intptr_t)(vcpu_run_raw(v) ? errno : 0);
+}
+
+static void interrupt_run(struct vcpu *v)
+{
+	volatile uint32_t *count = gpa_to_hva(v->vm, 0x4000);
+	void *err;
+	pthread_t t;
+
+	*count = 0;
+	TEST_ASSERT(!pthread_create(&t, NULL, run_once, v), "pthread_create");
+	while (!*count)
+		usleep(1000);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, &err);
+	TEST_ASSERT((intptr_t)err == EINTR, "KVM_RUN ended with %s", strerror((intptr_t)err));
+}
+
+TEST_CASE(vm_fd_closed_while_running)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vcpu *v = vm_with_low_code(ctx->dev, MODE_REAL, &spin);
+	struct counters start, running;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	read_counters(ctx->dev, &start);
+	interrupt_run(v);
+	close(v->vm->fd);
+	v->vm->fd = -1;
+	interrupt_run(v);		/* the guest still runs */
+	read_counters(ctx->dev, &running);
+	TEST_ASSERT_EQ(counter(&running, "vms"), counter(&start, "vms"));
+	vm_free(v->vm);
+	read_counters(ctx->dev, &running);
+	TEST_ASSERT_EQ(counter(&running, "vms"), counter(&start, "vms") - 1);
 }

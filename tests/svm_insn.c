@@ -141,3 +141,34 @@ TEST_CASE(vmmcall_prot32)
 }
 
 TEST_DIFF(vmmcall_prot32_state) { diff_devices(ctx, vmmcall32_scenario, NULL); }
+
+#define MSR_EFER	0xc0000080
+#define EFER_SVME	(1ULL << 12)
+#define CPUID_SVM	(1u << 2)	/* CPUID 0x80000001 ECX */
+
+static void guest_look_for_svm(void)
+{
+	uint32_t lo, hi, a, b, c, d;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_EFER));
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001), "c"(0));
+	GUEST_SYNC((uint64_t)hi << 32 | lo, c);
+}
+
+/*
+ * EFER.SVME is set underneath (VMRUN needs it) but the guest never sees it.
+ * DIFFERENCE: yakvm also hides SVM in CPUID; KVM with nested=1 offers it.
+ */
+TEST_CASE(svm_hidden_from_guest)
+{
+	struct vcpu *v = vm_with_long_code(ctx->dev, guest_look_for_svm, 0);
+	struct ucall uc;
+
+	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+	TEST_ASSERT(!(uc.args[0] & EFER_SVME), "the guest reads EFER 0x%llx",
+		    (unsigned long long)uc.args[0]);
+	if (ctx->dev->is_yakvm)
+		TEST_ASSERT(!(uc.args[1] & CPUID_SVM), "CPUID 0x80000001 ECX 0x%llx offers SVM",
+			    (unsigned long long)uc.args[1]);
+	vm_free(v->vm);
+}
