@@ -181,6 +181,9 @@ static long vcpu_set_regs(struct yakvm_vcpu *vcpu, void __user *argp)
 	g[13] = r.r13;
 	g[14] = r.r14;
 	g[15] = r.r15;
+	/* As KVM: moving RIP abandons an I/O instruction waiting to complete. */
+	if (vcpu->pending == YAKVM_USER_PIO && r.rip != vcpu->vmcb->save.rip)
+		vcpu->pending = YAKVM_USER_NONE;
 	vcpu->vmcb->save.rip = r.rip;
 	vcpu->vmcb->save.rflags = r.rflags | X86_EFLAGS_FIXED;
 	/* As KVM: new registers drop an exception queued for the old ones. */
