@@ -293,3 +293,46 @@ static void run_long_strings(const struct test_ctx *ctx, enum guest_mode mode,
 TEST_CASE(long_strings_prot32) { run_long_strings(ctx, MODE_PROT32, &long_strings32); }
 TEST_CASE(long_strings_pae) { run_long_strings(ctx, MODE_PAE, &long_strings32); }
 TEST_CASE(long_strings_long64) { run_long_strings(ctx, MODE_LONG, &long_strings64); }
+
+/*
+ * A VMM may move RIP between an I/O exit and the next KVM_RUN (to redirect
+ * the guest, say): then the I/O instruction is abandoned, not completed --
+ * RIP stays where the VMM put it and IN writes no register (KVM checks the
+ * RIP in complete_fast_pio_in/out).
+ */
+GUEST_CODE16(redirect,
+	"mov $0x1111, %ax\n"
+	"in $0x70, %al\n"
+	"mov $1, %bx\n"
+	ASM_UCALL_DONE
+	"redirect_elsewhere:\n"
+	"mov $2, %bx\n"
+	ASM_UCALL_DONE);
+
+extern const uint8_t redirect_elsewhere[];
+
+static void run_redirect(const struct test_ctx *ctx, bool move_rip)
+{
+	struct vcpu *v = vm_with_low_code(ctx->dev, MODE_REAL, &redirect);
+	uint8_t *data = (uint8_t *)v->run + KVM_PIO_PAGE_OFFSET * 4096;
+	struct kvm_regs regs;
+	struct ucall uc;
+
+	vcpu_run(v);
+	TEST_ASSERT(v->run->exit_reason == KVM_EXIT_IO && v->run->io.port == 0x70,
+		    "%s", vcpu_exit_str(v));
+	*data = 0x42;
+	vcpu_get_regs(v, &regs);
+	if (move_rip) {
+		regs.rip = GPA_LOW_CODE + (redirect_elsewhere - redirect.start);
+		vcpu_set_regs(v, &regs);
+	}
+	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	vcpu_get_regs(v, &regs);
+	TEST_ASSERT_EQ(regs.rbx, move_rip ? 2 : 1);
+	TEST_ASSERT_EQ(regs.rax & 0xffff, move_rip ? 0x1111 : 0x1142);
+	vm_free(v->vm);
+}
+
+TEST_CASE(in_completes_on_next_run) { run_redirect(ctx, false); }
+TEST_CASE(in_abandoned_when_rip_moves) { run_redirect(ctx, true); }
