@@ -23,33 +23,11 @@
 
 #include "yakvm.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* Bits of the VMCB clean field (APM 15.15.3) that yakvm tracks. */
 #define VMCB_CLEAN_ALL	(BIT(YAKVM_DIRTY_LBR + 1) - 1)
-
-/*
- * Queue an exception for the next entry.  A second exception while one is
- * pending becomes #DF, and anything on top of #DF a triple fault (APM 8.2.9);
- * KVM implements the same double-fault rules.
- */
-void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
-			   u32 error_code)
-{
-	struct yakvm_event *ex = &vcpu->exception;
-
-	if (ex->pending) {
-		if (ex->vector == X86_TRAP_DF) {
-			vcpu->shutdown = true;
-			return;
-		}
-		vector = X86_TRAP_DF;
-		has_error = true;
-		error_code = 0;
-	}
-	ex->pending = true;
-	ex->vector = vector;
-	ex->has_error = has_error;
-	ex->error_code = error_code;
-}
 
 void yakvm_kick(struct yakvm_vcpu *vcpu)
 {
@@ -78,50 +56,6 @@ static void assign_asid(struct yakvm_vcpu *vcpu, struct yakvm_cpu *pcpu)
 	c->asid = pcpu->next_asid++;
 	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_ASID);
 	vcpu->stats.asid_allocs++;
-}
-
-static void inject_pending_event(struct yakvm_vcpu *vcpu)
-{
-	struct vmcb_control_area *c = &vcpu->vmcb->control;
-	struct yakvm_event *ex = &vcpu->exception;
-
-	if (!ex->pending)
-		return;
-	c->event_inj = ex->vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT |
-		       (ex->has_error ? SVM_EVTINJ_VALID_ERR : 0);
-	c->event_inj_err = ex->error_code;
-	ex->pending = false;
-	vcpu->stats.injected_exceptions++;
-}
-
-/*
- * An event that was being delivered when the #VMEXIT hit (EXITINTINFO,
- * APM 15.7.2) is delivered again on the next entry.  Software interrupts and
- * INT3/INTO are not re-injected: without nRIP save their length is unknown,
- * so the instruction is executed again instead (RIP still points at it).
- */
-static void complete_interrupted_event(struct yakvm_vcpu *vcpu)
-{
-	struct vmcb_control_area *c = &vcpu->vmcb->control;
-	u32 info = c->exit_int_info;
-	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
-
-	c->event_inj = 0;
-	if (!(info & SVM_EXITINTINFO_VALID))
-		return;
-	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
-	case SVM_EXITINTINFO_TYPE_EXEPT:
-		if (vector == X86_TRAP_BP || vector == X86_TRAP_OF)
-			break;
-		vcpu->exception.pending = true;
-		vcpu->exception.vector = vector;
-		vcpu->exception.has_error = info & SVM_EXITINTINFO_VALID_ERR;
-		vcpu->exception.error_code = c->exit_int_info_err;
-		break;
-	default:
-		/* yakvm injects no interrupts or NMIs yet; INTn re-executes. */
-		break;
-	}
 }
 
 /* CLGI that survives SVM having been turned off under us (reboot). */
@@ -207,10 +141,11 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	if (vcpu->asid_generation != pcpu->asid_generation)
 		assign_asid(vcpu, pcpu);
 
-	inject_pending_event(vcpu);
+	yakvm_inject_events(vcpu);
 	vmcb->save.rax = vcpu->regs[YAKVM_RAX];
 	vmcb->save.rsp = vcpu->regs[YAKVM_RSP];
 
+	trace_yakvm_entry(vcpu->vm->id, vcpu->id, vmcb->save.rip);
 	guest_context_enter();
 	if (!clgi_checked()) {
 		context_tracking_guest_exit();
@@ -238,6 +173,9 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	stgi();
 	context_tracking_guest_exit();
 	WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
+	trace_yakvm_exit(vcpu->vm->id, vcpu->id, vmcb->control.exit_code,
+			 vmcb->save.rip, vmcb->control.exit_info_1,
+			 vmcb->control.exit_info_2);
 
 	vcpu->regs[YAKVM_RAX] = vmcb->save.rax;
 	vcpu->regs[YAKVM_RSP] = vmcb->save.rsp;
@@ -246,7 +184,7 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	/* #VMEXIT disabled the host's breakpoints (APM 15.5.1). */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
-	complete_interrupted_event(vcpu);
+	yakvm_complete_interrupted_event(vcpu);
 	vcpu->stats.exits++;
 
 	/* The host interrupt that caused an INTR exit is taken here. */
@@ -282,9 +220,7 @@ static void post_run(struct yakvm_vcpu *vcpu)
 	run->if_flag = !!(vmcb->save.rflags & X86_EFLAGS_IF);
 	run->cr8 = vmcb->control.int_ctl & V_TPR_MASK;
 	run->apic_base = vcpu->apic_base;
-	run->ready_for_interrupt_injection = run->if_flag &&
-		!(vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK) &&
-		!vcpu->exception.pending;
+	run->ready_for_interrupt_injection = yakvm_ready_for_interrupt(vcpu);
 	run->flags = 0;
 }
 
@@ -292,6 +228,15 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	int r;
+
+	/* Without an in-kernel APIC, user space owns the TPR (api.rst, cr8). */
+	if (run->cr8 > 15) {
+		r = -EINVAL;
+		goto out;
+	}
+	vcpu->vmcb->control.int_ctl &= ~V_TPR_MASK;
+	vcpu->vmcb->control.int_ctl |= run->cr8;
+	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_TPR);
 
 	r = complete_user_exit(vcpu);
 	if (r <= 0)
@@ -315,6 +260,11 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 			yakvm_vcpu_reset(vcpu);
 			break;
 		}
+		if (vcpu->step_completed) {
+			r = yakvm_complete_step(vcpu);
+			if (r <= 0)
+				break;
+		}
 		cond_resched();
 		r = vcpu_enter_guest(vcpu);
 		if (r > 0)
@@ -324,6 +274,11 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 		r = yakvm_handle_exit(vcpu);
 		if (r <= 0)
 			break;
+		if (READ_ONCE(run->request_interrupt_window) &&
+		    yakvm_ready_for_interrupt(vcpu)) {
+			r = yakvm_user_exit(vcpu, KVM_EXIT_IRQ_WINDOW_OPEN);
+			break;
+		}
 	}
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 out:

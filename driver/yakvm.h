@@ -190,17 +190,16 @@ struct yakvm_event {
 	u32 error_code;
 };
 
+/* Exit codes 0..0x9f count in their own slot; #NPF and VMEXIT_INVALID after. */
+#define YAKVM_EXIT_BUCKETS	0xa2
+#define YAKVM_BUCKET_NPF	0xa0
+#define YAKVM_BUCKET_INVALID	0xa1
+
 struct yakvm_vcpu_stats {
 	u64 entries;
 	u64 exits;
-	u64 exit_intr;
-	u64 exit_io;
-	u64 exit_npf;
-	u64 exit_hlt;
-	u64 exit_cpuid;
-	u64 exit_msr;
-	u64 exit_other;
-	u64 user_exits[KVM_EXIT_NOTIFY + 1];
+	u64 exit_codes[YAKVM_EXIT_BUCKETS];	/* by SVM exit code */
+	u64 user_exits[KVM_EXIT_NOTIFY + 1];	/* by KVM exit reason */
 	u64 injected_exceptions;
 	u64 injected_irqs;
 	u64 asid_allocs;
@@ -233,6 +232,9 @@ struct yakvm_vcpu {
 	u64 skip_rip;
 
 	struct yakvm_event exception;	/* exception to inject on entry */
+	struct yakvm_event irq;		/* external interrupt (KVM_INTERRUPT) */
+	u32 guest_debug;		/* KVM_GUESTDBG_* */
+	bool step_completed;		/* emulated instruction done with TF set */
 	u64 fault_addr;			/* last emulated access that faulted */
 	u32 fault_error;
 	bool shutdown;
@@ -329,8 +331,23 @@ void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu);
 
 /* run.c */
 int yakvm_vcpu_run(struct yakvm_vcpu *vcpu);
+
+/* events.c */
 void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
 			   u32 error_code);
+bool yakvm_interrupt_allowed(struct yakvm_vcpu *vcpu);
+bool yakvm_ready_for_interrupt(struct yakvm_vcpu *vcpu);
+void yakvm_inject_events(struct yakvm_vcpu *vcpu);
+void yakvm_complete_interrupted_event(struct yakvm_vcpu *vcpu);
+int yakvm_handle_vintr(struct yakvm_vcpu *vcpu);
+long yakvm_interrupt_ioctl(struct yakvm_vcpu *vcpu, void __user *argp);
+
+/* debug.c */
+bool yakvm_singlestepping(struct yakvm_vcpu *vcpu);
+long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp);
+int yakvm_handle_db(struct yakvm_vcpu *vcpu);
+int yakvm_handle_bp(struct yakvm_vcpu *vcpu);
+int yakvm_complete_step(struct yakvm_vcpu *vcpu);
 static inline void yakvm_inject_gp(struct yakvm_vcpu *vcpu)
 {
 	yakvm_queue_exception(vcpu, X86_TRAP_GP, true, 0);
