@@ -157,8 +157,7 @@ long yakvm_interrupt_ioctl(struct yakvm_vcpu *vcpu, void __user *argp)
 		return -EFAULT;
 	if (irq.irq >= KVM_NR_INTERRUPTS)
 		return -EINVAL;
-	if (vcpu->irq.pending)
-		return -ENXIO;
+	/* As in KVM, a second KVM_INTERRUPT before entry replaces the first. */
 	vcpu->irq.pending = true;
 	vcpu->irq.vector = irq.irq;
 	return 0;
