@@ -19,6 +19,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/nospec-branch.h>
+#include <asm/special_insns.h>
 #include <asm/spec-ctrl.h>
 
 #include "yakvm.h"
@@ -92,6 +93,7 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	struct vmcb *vmcb = vcpu->vmcb;
 	struct yakvm_cpu *pcpu;
 	u64 host_xcr0 = 0;
+	u32 host_pkru = 0;
 	bool flush;
 	int cpu;
 
@@ -160,12 +162,26 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 		if (vcpu->xcr0 != host_xcr0)
 			xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	}
+	/*
+	 * PKRU is not switched by VMRUN, and a guest may set CR4.PKE itself
+	 * (CR4 writes are not intercepted): keep its value away from the host.
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
+		host_pkru = rdpkru();
+		if (vcpu->pkru != host_pkru)
+			wrpkru(vcpu->pkru);
+	}
 	vcpu->stats.entries++;
 	vcpu->ran = true;
 
 	__yakvm_vmrun(vcpu->regs, vcpu->vmcb_pa,
 		      page_to_phys(pcpu->host_vmsave));
 
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
+		vcpu->pkru = rdpkru();
+		if (vcpu->pkru != host_pkru)
+			wrpkru(host_pkru);
+	}
 	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	if (cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))

@@ -218,6 +218,7 @@ struct yakvm_vcpu {
 	void *pio_data;
 	struct fpu_guest guest_fpu;
 	u64 xcr0;
+	u32 pkru;			/* guest PKRU: not switched by VMRUN */
 
 	/* Scheduling and TLB state, see run.c. */
 	int last_cpu;
