@@ -59,17 +59,6 @@ static void assign_asid(struct yakvm_vcpu *vcpu, struct yakvm_cpu *pcpu)
 	vcpu->stats.asid_allocs++;
 }
 
-/* CLGI that survives SVM having been turned off under us (reboot). */
-static __always_inline bool clgi_checked(void)
-{
-	asm goto("1: clgi\n\t"
-			  _ASM_EXTABLE(1b, %l[fault])
-			  ::: "memory" : fault);
-	return true;
-fault:
-	return false;
-}
-
 static __always_inline void stgi(void)
 {
 	asm volatile("stgi" ::: "memory");
@@ -149,7 +138,7 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 
 	trace_yakvm_entry(vcpu->vm->id, vcpu->id, vmcb->save.rip);
 	guest_context_enter();
-	if (!clgi_checked()) {
+	if (!__yakvm_clgi()) {
 		context_tracking_guest_exit();
 		vtime_account_guest_exit();
 		WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);

@@ -11,23 +11,6 @@
 
 #include <linux/tracepoint.h>
 
-#define YAKVM_EXIT_NAMES					\
-	{ SVM_EXIT_EXCP_BASE + 1,	"db" },			\
-	{ SVM_EXIT_EXCP_BASE + 3,	"bp" },			\
-	{ SVM_EXIT_EXCP_BASE + 17,	"ac" },			\
-	{ SVM_EXIT_INTR,		"intr" },		\
-	{ SVM_EXIT_NMI,			"nmi" },		\
-	{ SVM_EXIT_VINTR,		"vintr" },		\
-	{ SVM_EXIT_CPUID,		"cpuid" },		\
-	{ SVM_EXIT_HLT,			"hlt" },		\
-	{ SVM_EXIT_IOIO,		"io" },			\
-	{ SVM_EXIT_MSR,			"msr" },		\
-	{ SVM_EXIT_SHUTDOWN,		"shutdown" },		\
-	{ SVM_EXIT_VMMCALL,		"vmmcall" },		\
-	{ SVM_EXIT_XSETBV,		"xsetbv" },		\
-	{ SVM_EXIT_NPF,			"npf" },		\
-	{ (u32)SVM_EXIT_ERR,		"invalid" }
-
 TRACE_EVENT(yakvm_entry,
 	TP_PROTO(unsigned int vm, unsigned int vcpu, u64 rip),
 	TP_ARGS(vm, vcpu, rip),
@@ -67,7 +50,22 @@ TRACE_EVENT(yakvm_exit,
 	),
 	TP_printk("vm %u vcpu %u reason 0x%x %s rip 0x%llx info 0x%llx 0x%llx",
 		  __entry->vm, __entry->vcpu, __entry->exit_code,
-		  __print_symbolic(__entry->exit_code, YAKVM_EXIT_NAMES),
+		  __print_symbolic(__entry->exit_code,
+				   { SVM_EXIT_EXCP_BASE + 1, "db" },
+				   { SVM_EXIT_EXCP_BASE + 3, "bp" },
+				   { SVM_EXIT_EXCP_BASE + 17, "ac" },
+				   { SVM_EXIT_INTR, "intr" },
+				   { SVM_EXIT_NMI, "nmi" },
+				   { SVM_EXIT_VINTR, "vintr" },
+				   { SVM_EXIT_CPUID, "cpuid" },
+				   { SVM_EXIT_HLT, "hlt" },
+				   { SVM_EXIT_IOIO, "io" },
+				   { SVM_EXIT_MSR, "msr" },
+				   { SVM_EXIT_SHUTDOWN, "shutdown" },
+				   { SVM_EXIT_VMMCALL, "vmmcall" },
+				   { SVM_EXIT_XSETBV, "xsetbv" },
+				   { SVM_EXIT_NPF, "npf" },
+				   { (u32)SVM_EXIT_ERR, "invalid" }),
 		  __entry->rip, __entry->info1, __entry->info2)
 );
 

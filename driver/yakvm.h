@@ -362,6 +362,7 @@ static inline void yakvm_inject_ud(struct yakvm_vcpu *vcpu)
 void yakvm_kick(struct yakvm_vcpu *vcpu);
 
 /* vmenter.S */
+bool __yakvm_clgi(void);
 void __yakvm_vmrun(unsigned long *regs, phys_addr_t vmcb_pa,
 		   phys_addr_t host_vmsave_pa);
 

@@ -69,6 +69,11 @@ boot() {		# boot CPU MODE TIMEOUT: runs the VM; sets res, log, rc
 	rc=${PIPESTATUS[0]}
 }
 
+echo "== host-side checks: build warnings, sparse, checkpatch"
+while read -r status name why; do
+	result "$status" "$name" "${why#: }"
+done < <(scripts/style.sh | sed -E 's/^(ok|FAIL|skip) ([^:]*)(: )?/\1 \2 /')
+
 if [ "$selfcheck" = 1 ]; then
 	echo "== harness self-check: a run with a failing test and a kernel warning"
 	saved="$passed $failed $skipped"
