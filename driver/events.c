@@ -89,6 +89,9 @@ void yakvm_inject_events(struct yakvm_vcpu *vcpu)
 	struct yakvm_event *ex = &vcpu->exception;
 
 	if (ex->pending) {
+		/* Real mode pushes no error codes (APM 8.2). */
+		if (!(vcpu->vmcb->save.cr0 & X86_CR0_PE))
+			ex->has_error = false;
 		c->event_inj = ex->vector | SVM_EVTINJ_VALID |
 			       SVM_EVTINJ_TYPE_EXEPT |
 			       (ex->has_error ? SVM_EVTINJ_VALID_ERR : 0);
