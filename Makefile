@@ -79,7 +79,7 @@ bench: env
 
 fuzz: env
 	@$(MAKE) --no-print-directory initramfs
-	@scripts/testvm.sh --cpu $(CPU) --mode fuzz --cmd "$(SEED) $(CALLS)" --timeout 3600
+	@scripts/testvm.sh --cpu $(CPU) --mode fuzz --args $(SEED),$(CALLS) --timeout 3600
 
 clean: module-clean
 	rm -rf $(BUILD)
