@@ -15,6 +15,7 @@ CPU ?= epyc
 CMD ?=
 SEED ?= 1
 CALLS ?= 1000000
+DEBUG_VMLINUX ?= 0
 
 CC      := gcc
 CSTD    := -std=c11 -D_GNU_SOURCE
@@ -63,7 +64,7 @@ shell: env
 
 debug: env
 	@$(MAKE) --no-print-directory initramfs
-	@scripts/debug.sh --cpu $(CPU)
+	@DEBUG_VMLINUX=$(DEBUG_VMLINUX) scripts/debug.sh --cpu $(CPU)
 
 test: env
 	@$(MAKE) --no-print-directory initramfs
