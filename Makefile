@@ -48,6 +48,7 @@ env:
 include driver/module.mk
 include vmm/vmm.mk
 include tests/tests.mk
+include tests/vmm/vmm-tests.mk
 include guests/guests.mk
 
 initramfs: all

@@ -26,11 +26,14 @@
 
 static _Noreturn void fail_open(const char *path, int err)
 {
-	if (err == ENOENT && strstr(path, "yakvm"))
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+
+	if (err == ENOENT && strcmp(name, "yakvm") == 0)
 		fail(STATUS_SETUP, "%s does not exist: module not loaded — run "
 		     "'insmod build/yakvm.ko' (in the test VM: 'insmod /lib/modules/yakvm.ko')",
 		     path);
-	if (err == ENOENT && strstr(path, "kvm"))
+	if (err == ENOENT && strcmp(name, "kvm") == 0)
 		fail(STATUS_SETUP, "%s does not exist: KVM not loaded — run 'modprobe kvm-amd'",
 		     path);
 	fail(STATUS_SETUP, "cannot open %s: %s", path, strerror(err));
