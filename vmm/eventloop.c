@@ -40,6 +40,15 @@ void eventloop_block_signals(void)
 	stop_signal_set(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/*
+	 * An ignored signal is discarded before signalfd can see it, and a shell
+	 * starts background jobs with SIGINT ignored.  yakvm promises to stop
+	 * cleanly on SIGINT and SIGTERM, so it takes them back (they stay
+	 * blocked: only the signalfd receives them).  SIGHUP and SIGQUIT keep
+	 * an inherited "ignore", so nohup still works.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	/* A closed stdout must not kill the VMM; writes just fail. */
 	signal(SIGPIPE, SIG_IGN);
 }

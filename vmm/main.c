@@ -223,7 +223,7 @@ static void parse_run_options(int argc, char **argv, struct vm_config *cfg)
 	int id;
 
 	opterr = 0;
-	while ((id = getopt_long(argc, argv, "+h", run_options, NULL)) != -1) {
+	while ((id = getopt_long(argc, argv, "h", run_options, NULL)) != -1) {
 		if (id == 'h')
 			print_usage_and_exit();
 		if (id == OPT_VERSION)

@@ -27,7 +27,7 @@ struct load_segment {
 
 bool elf_detect(const struct image *img)
 {
-	return img->size >= EI_NIDENT && memcmp(img->data, ELFMAG, SELFMAG) == 0;
+	return img->size >= SELFMAG && memcmp(img->data, ELFMAG, SELFMAG) == 0;
 }
 
 static _Noreturn void bad_elf(const struct image *img, const char *why)
@@ -124,6 +124,8 @@ uint64_t elf_load_segments(struct vm *vm, const struct image *img, int *elf_clas
 
 	if (!elf_detect(img))
 		bad_elf(img, "no ELF magic");
+	if (img->size < EI_NIDENT)
+		bad_elf(img, "truncated header");
 	if (img->data[EI_DATA] != ELFDATA2LSB)
 		bad_elf(img, "not little-endian");
 	v = read_header(img);
