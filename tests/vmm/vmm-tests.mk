@@ -12,3 +12,9 @@ $(BUILD)/tests/%: tests/vmm/%
 	cp $< $@
 
 .PHONY: vmm-tests
+
+# A helper that runs a command on a pseudo-terminal (for the terminal tests).
+vmm-tests: $(BUILD)/tests/vmm-ptyrun
+$(BUILD)/tests/vmm-ptyrun: tests/vmm/ptyrun.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
