@@ -56,7 +56,7 @@ initramfs: all
 
 run: env
 	@$(MAKE) --no-print-directory initramfs
-	@scripts/testvm.sh --cpu $(CPU) --mode run --cmd "$(CMD)"
+	@scripts/run-main.sh --cpu $(CPU) --cmd "$(CMD)"
 
 shell: env
 	@$(MAKE) --no-print-directory initramfs
