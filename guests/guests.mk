@@ -15,7 +15,9 @@ GUEST_INC := -Ivmm/devices -Ivmm/loaders -Iguests/lib
 GUEST_CFLAGS := -std=c11 $(WARN) -O2 -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only \
 	-nostdlib $(GUEST_INC)
-GUEST_LDFLAGS := -nostdlib --build-id=none -z noexecstack -z max-page-size=0x1000
+# One RWX segment is what a bare-metal guest wants: no warning for it.
+GUEST_LDFLAGS := -nostdlib --build-id=none -z noexecstack -z max-page-size=0x1000 \
+	--no-warn-rwx-segments
 GUEST_DEPS := $(wildcard guests/lib/*.h) vmm/devices/platform.h vmm/loaders/multiboot.h
 
 GUESTS := $(addprefix $(GUEST_OUT)/,hello-real.bin hello-prot.bin hello-long.bin \
@@ -55,14 +57,14 @@ $(GUEST_OUT)/%.bin:
 	objcopy -O binary $< $@
 
 # C guests.
-$(GUEST_OBJ)/hello-long.elf: $(addprefix $(GUEST_OBJ)/,lib/start64.64.o hello-long.64.o \
+$(GUEST_OBJ)/hello-long.elf: $(addprefix $(GUEST_OBJ)/,lib/start.64.o hello-long.64.o \
 		lib/console.64.o) guests/guest.ld
 	ld -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
-$(GUEST_OUT)/elftest.elf: $(addprefix $(GUEST_OBJ)/,lib/start64.64.o lib/bootreport.64.o \
+$(GUEST_OUT)/elftest.elf: $(addprefix $(GUEST_OBJ)/,lib/start.64.o lib/bootreport.64.o \
 		lib/console.64.o) guests/guest.ld
 	@mkdir -p $(dir $@)
 	ld -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
-$(GUEST_OUT)/mbtest.elf: $(addprefix $(GUEST_OBJ)/,mbheader.32.o lib/start32.32.o \
+$(GUEST_OUT)/mbtest.elf: $(addprefix $(GUEST_OBJ)/,mbheader.32.o lib/start.32.o \
 		lib/bootreport.32.o lib/console.32.o) guests/guest.ld
 	@mkdir -p $(dir $@)
 	ld -m elf_i386 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)

@@ -22,6 +22,7 @@ _start:
 	movl	NOBODY_MMIO, %ebx
 	movl	%ebx, NOBODY_MMIO
 	movl	NOBODY_MMIO, %ebx
+	movl	%ebx, NOBODY_MMIO
 	movl	$0x15, %eax
 	cmpb	$0xff, %cl
 	jne	1f
