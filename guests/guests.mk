@@ -7,6 +7,7 @@
 #   hello-long.bin   64-bit long mode, C (--mode long)
 #   mbtest.elf       multiboot v1 kernel that prints the boot information
 #   elftest.elf      ELF64 image that prints the boot information
+#   mbkludge.bin     the multiboot test kernel as a flat file (header load addresses)
 #   spin.bin, triplefault.bin, unclaimed.bin   for the VMM tests
 
 GUEST_OUT := $(BUILD)/guests
@@ -21,7 +22,7 @@ GUEST_LDFLAGS := -nostdlib --build-id=none -z noexecstack -z max-page-size=0x100
 GUEST_DEPS := $(wildcard guests/lib/*.h) vmm/devices/platform.h vmm/loaders/multiboot.h
 
 GUESTS := $(addprefix $(GUEST_OUT)/,hello-real.bin hello-prot.bin hello-long.bin \
-	mbtest.elf elftest.elf spin.bin triplefault.bin unclaimed.bin)
+	mbtest.elf elftest.elf mbkludge.bin spin.bin triplefault.bin unclaimed.bin)
 
 guests: $(GUESTS)
 
@@ -68,5 +69,12 @@ $(GUEST_OUT)/mbtest.elf: $(addprefix $(GUEST_OBJ)/,mbheader.32.o lib/start.32.o 
 		lib/bootreport.32.o lib/console.32.o) guests/guest.ld
 	@mkdir -p $(dir $@)
 	ld -m elf_i386 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
+$(GUEST_OBJ)/mbheader-kludge.32.o: guests/mbheader.S $(GUEST_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -DAOUT_KLUDGE $(GUEST_INC) -c -o $@ $<
+$(GUEST_OBJ)/mbkludge.elf: $(addprefix $(GUEST_OBJ)/,mbheader-kludge.32.o lib/start.32.o \
+		lib/bootreport.32.o lib/console.32.o) guests/guest.ld
+	ld -m elf_i386 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
+$(GUEST_OUT)/mbkludge.bin: $(GUEST_OBJ)/mbkludge.elf
 
 .SECONDARY:
