@@ -8,6 +8,7 @@
 #   mbtest.elf       multiboot v1 kernel that prints the boot information
 #   elftest.elf      ELF64 image that prints the boot information
 #   mbkludge.bin     the multiboot test kernel as a flat file (header load addresses)
+#   mmioforms.elf    MMIO/string-I/O instruction forms beyond MOV, one per line
 #   spin.bin, triplefault.bin, unclaimed.bin   for the VMM tests
 
 GUEST_OUT := $(BUILD)/guests
@@ -22,7 +23,7 @@ GUEST_LDFLAGS := -nostdlib --build-id=none -z noexecstack -z max-page-size=0x100
 GUEST_DEPS := $(wildcard guests/lib/*.h) vmm/devices/platform.h vmm/loaders/multiboot.h
 
 GUESTS := $(addprefix $(GUEST_OUT)/,hello-real.bin hello-prot.bin hello-long.bin \
-	mbtest.elf elftest.elf mbkludge.bin spin.bin triplefault.bin unclaimed.bin)
+	mbtest.elf elftest.elf mbkludge.bin mmioforms.elf spin.bin triplefault.bin unclaimed.bin)
 
 guests: $(GUESTS)
 
@@ -58,23 +59,29 @@ $(GUEST_OUT)/%.bin:
 	objcopy -O binary $< $@
 
 # C guests.
+LINK32 = ld -m elf_i386 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
+LINK64 = ld -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
 $(GUEST_OBJ)/hello-long.elf: $(addprefix $(GUEST_OBJ)/,lib/start.64.o hello-long.64.o \
 		lib/console.64.o) guests/guest.ld
-	ld -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
+	$(LINK64)
 $(GUEST_OUT)/elftest.elf: $(addprefix $(GUEST_OBJ)/,lib/start.64.o lib/bootreport.64.o \
 		lib/console.64.o) guests/guest.ld
 	@mkdir -p $(dir $@)
-	ld -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
+	$(LINK64)
+$(GUEST_OUT)/mmioforms.elf: $(addprefix $(GUEST_OBJ)/,lib/start.64.o mmioforms.64.o \
+		lib/console.64.o) guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(LINK64)
 $(GUEST_OUT)/mbtest.elf: $(addprefix $(GUEST_OBJ)/,mbheader.32.o lib/start.32.o \
 		lib/bootreport.32.o lib/console.32.o) guests/guest.ld
 	@mkdir -p $(dir $@)
-	ld -m elf_i386 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
+	$(LINK32)
 $(GUEST_OBJ)/mbheader-kludge.32.o: guests/mbheader.S $(GUEST_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -DAOUT_KLUDGE $(GUEST_INC) -c -o $@ $<
 $(GUEST_OBJ)/mbkludge.elf: $(addprefix $(GUEST_OBJ)/,mbheader-kludge.32.o lib/start.32.o \
 		lib/bootreport.32.o lib/console.32.o) guests/guest.ld
-	ld -m elf_i386 $(GUEST_LDFLAGS) -T guests/guest.ld -o $@ $(filter %.o,$^)
+	$(LINK32)
 $(GUEST_OUT)/mbkludge.bin: $(GUEST_OBJ)/mbkludge.elf
 
 .SECONDARY:

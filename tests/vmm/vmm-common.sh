@@ -11,6 +11,9 @@ ok() { echo "ok $1"; }
 fail() { echo "FAIL $1: $2"; }
 skip() { echo "skip $1: $2"; }
 
+# Helpers declare their variables local: the test scripts use names like
+# tag and name for their own loops.
+
 # The devices to run on: /dev/yakvm always, /dev/kvm when KVM is loaded.
 devices() {
 	echo /dev/yakvm
@@ -23,16 +26,17 @@ dev_tag() { basename "$1"; }
 # run_yakvm TAG STDIN [yakvm run args...]: runs yakvm with STDIN as input;
 # leaves $TMP/TAG.out, $TMP/TAG.err and $TMP/TAG.status.
 run_yakvm() {
-	tag=$1 input=$2
+	local run_tag=$1 input=$2
 	shift 2
-	timeout "$RUN_TIMEOUT" "$YAKVM" run "$@" < "$input" > "$TMP/$tag.out" 2> "$TMP/$tag.err"
-	echo $? > "$TMP/$tag.status"
+	timeout "$RUN_TIMEOUT" "$YAKVM" run "$@" < "$input" > "$TMP/$run_tag.out" 2> "$TMP/$run_tag.err"
+	echo $? > "$TMP/$run_tag.status"
 }
 
 status_of() { cat "$TMP/$1.status"; }
 
 # expect_status NAME TAG WANT: one case on the exit status.
 expect_status() {
+	local got
 	got=$(status_of "$2")
 	if [ "$got" = "$3" ]; then
 		ok "$1"
