@@ -47,7 +47,10 @@ struct vm_config {
 #define DEFAULT_DEVICE "/dev/yakvm"
 #define DEFAULT_MEM_SIZE (64ULL << 20)
 
+/* The names --format and --mode take. */
 const char *format_name(enum image_format format);
+bool format_from_name(const char *name, enum image_format *format);
 const char *mode_name(enum cpu_mode mode);
+bool mode_from_name(const char *name, enum cpu_mode *mode);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -172,4 +173,14 @@ void cpumode_setup(struct vm *vm, const struct boot_cpu *boot)
 		write_page_tables(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		setup_vcpu(&vm->vcpus[i], boot);
+}
+
+void cpumode_describe(const struct boot_cpu *boot, char *buf, size_t len)
+{
+	if (boot->mode == MODE_REAL)
+		snprintf(buf, len, "real mode at %04x:%04llx", boot->real_cs,
+			 (unsigned long long)boot->rip);
+	else
+		snprintf(buf, len, "%s mode at %#llx", mode_name(boot->mode),
+			 (unsigned long long)boot->rip);
 }

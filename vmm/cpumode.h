@@ -2,6 +2,7 @@
 #ifndef YAKVM_CPUMODE_H
 #define YAKVM_CPUMODE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -19,5 +20,7 @@ struct boot_cpu {
 /* Writes the GDT (and for long mode the page tables) and sets every vCPU's
  * registers; fail()s on an ioctl error. */
 void cpumode_setup(struct vm *vm, const struct boot_cpu *boot);
+/* "real mode at 0000:1000", "long mode at 0x100000". */
+void cpumode_describe(const struct boot_cpu *boot, char *buf, size_t len);
 
 #endif

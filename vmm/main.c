@@ -88,42 +88,12 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char *const format_names[] = {
-	[FORMAT_AUTO] = "auto", [FORMAT_FLAT] = "flat", [FORMAT_ELF] = "elf",
-	[FORMAT_MULTIBOOT] = "multiboot", [FORMAT_BZIMAGE] = "bzimage",
-};
-static const char *const mode_names[] = {
-	[MODE_REAL] = "real", [MODE_PROT] = "prot", [MODE_LONG] = "long",
-};
-
-const char *format_name(enum image_format format)
-{
-	return format_names[format];
-}
-
-const char *mode_name(enum cpu_mode mode)
-{
-	return mode_names[mode];
-}
-
 static _Noreturn void usage_error(const char *fmt, const char *arg)
 {
 	char what[512];
 
 	snprintf(what, sizeof(what), fmt, arg);
 	fail(STATUS_USAGE, "%s; see 'yakvm --help'", what);
-}
-
-/* Index of @name in @names, or usage_error(). */
-static int pick_name(const char *const *names, int n, const char *name, const char *option)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (names[i] && strcmp(names[i], name) == 0)
-			return i;
-	}
-	fail(STATUS_USAGE, "%s: unknown value '%s'; see 'yakvm --help'", option, name);
 }
 
 static uint64_t parse_address(const char *s, const char *option)
@@ -176,7 +146,8 @@ static void apply_option(struct vm_config *cfg, int id, const char *arg)
 		break;
 	case OPT_CPUS: cfg->nr_cpus = parse_cpus(arg); break;
 	case OPT_FORMAT:
-		cfg->format = pick_name(format_names, ARRAY_SIZE(format_names), arg, "--format");
+		if (!format_from_name(arg, &cfg->format))
+			usage_error("--format: unknown value '%s'", arg);
 		break;
 	case OPT_LOAD:
 		cfg->load_set = true;
@@ -185,7 +156,8 @@ static void apply_option(struct vm_config *cfg, int id, const char *arg)
 	case OPT_ENTRY: parse_entry(arg, &cfg->entry); break;
 	case OPT_MODE:
 		cfg->mode_set = true;
-		cfg->mode = pick_name(mode_names, ARRAY_SIZE(mode_names), arg, "--mode");
+		if (!mode_from_name(arg, &cfg->mode))
+			usage_error("--mode: unknown value '%s'", arg);
 		break;
 	case OPT_CMDLINE: cfg->cmdline = arg; break;
 	case OPT_INITRD: cfg->initrd = arg; break;
@@ -239,15 +211,13 @@ static void parse_run_options(int argc, char **argv, struct vm_config *cfg)
 	cfg->image = argv[optind];
 }
 
-static int run_vm(const struct vm_config *cfg)
+/* Everything before the first guest instruction; fail()s with one line on error. */
+static void prepare_vm(const struct vm_config *cfg, struct vm *vm, struct serial **uart)
 {
-	struct vm vm = { 0 };
-	struct image img;
-	struct boot_cpu boot = { 0 };
-	struct console con;
 	enum image_format format = cfg->format;
-	unsigned int joined;
-	int status;
+	struct boot_cpu boot = { 0 };
+	struct image img;
+	char where[64];
 
 	/* User mistakes first: they are cheaper to report than device problems. */
 	image_read(&img, cfg->image);
@@ -255,15 +225,30 @@ static int run_vm(const struct vm_config *cfg)
 		format = image_detect(&img);
 	loader_check_options(cfg, format);
 
-	vm_open_device(&vm, cfg->dev_path);
-	vm_create(&vm, cfg);
-	con.uart = devices_create(&vm);
-	load_image(&vm, cfg, &img, format, &boot);
-	cpumode_setup(&vm, &boot);
+	vm_open_device(vm, cfg->dev_path);
+	vm_create(vm, cfg);
+	*uart = devices_create(vm);
+	load_image(vm, cfg, &img, format, &boot);
+	cpumode_setup(vm, &boot);
+	if (cfg->trace_exits) {
+		cpumode_describe(&boot, where, sizeof(where));
+		msg("%s: %s image; %u vCPU(s) start in %s", cfg->image, format_name(format),
+		    vm->nr_vcpus, where);
+	}
+}
 
+static int run_vm(const struct vm_config *cfg)
+{
+	struct vm vm = { 0 };
+	struct console con;
+	struct serial *uart;
+	unsigned int joined;
+	int status;
+
+	prepare_vm(cfg, &vm, &uart);
 	vcpu_install_kick_handler();
 	eventloop_block_signals();
-	console_init(&con, STDIN_FILENO, con.uart);
+	console_init(&con, STDIN_FILENO, uart);
 	vcpus_start(&vm);
 	status = eventloop_run(&vm, &con);
 	joined = vcpus_stop(&vm);

@@ -146,8 +146,9 @@ void load_elf(struct vm *vm, const struct vm_config *cfg, const struct image *im
 
 	boot->rip = elf_load_segments(vm, img, &elf_class);
 	boot->mode = elf_class == ELFCLASS64 ? MODE_LONG : MODE_PROT;
-	if (boot->mode == MODE_PROT && boot->rip > UINT32_MAX)
-		bad_elf(img, "entry point above 4 GiB");
+	/* Both modes start with the low 4 GiB mapped 1:1 (long mode: cpumode.c). */
+	if (boot->rip > UINT32_MAX)
+		bad_elf(img, "entry point above 4 GiB, outside yakvm's identity map");
 	info = bootinfo_write(vm, cfg->cmdline);
 	boot->rax = MULTIBOOT_BOOTLOADER_MAGIC;
 	boot->rbx = info;
