@@ -23,6 +23,7 @@
 #define RX_FULL_RETRY_MS	10
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+static int signal_fd = -1;
 
 static void stop_signal_set(sigset_t *set)
 {
@@ -31,6 +32,18 @@ static void stop_signal_set(sigset_t *set)
 	sigemptyset(set);
 	for (i = 0; i < ARRAY_SIZE(stop_signals); i++)
 		sigaddset(set, stop_signals[i]);
+}
+
+static int open_signalfd(void)
+{
+	sigset_t set;
+	int fd;
+
+	stop_signal_set(&set);
+	fd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (fd < 0)
+		fail(STATUS_SETUP, "signalfd: %s", strerror(errno));
+	return fd;
 }
 
 void eventloop_block_signals(void)
@@ -49,20 +62,9 @@ void eventloop_block_signals(void)
 	 */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal_fd = open_signalfd();
 	/* A closed stdout must not kill the VMM; writes just fail. */
 	signal(SIGPIPE, SIG_IGN);
-}
-
-static int open_signalfd(void)
-{
-	sigset_t set;
-	int fd;
-
-	stop_signal_set(&set);
-	fd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (fd < 0)
-		fail(STATUS_SETUP, "signalfd: %s", strerror(errno));
-	return fd;
 }
 
 static void handle_signal(struct vm *vm, int sfd)
@@ -87,7 +89,7 @@ static void handle_console(struct vm *vm, struct console *con)
 
 int eventloop_run(struct vm *vm, struct console *con)
 {
-	int sfd = open_signalfd();
+	int sfd = signal_fd;
 
 	while (!vm_is_stopping(vm)) {
 		bool input_open = !con->at_eof;
