@@ -7,8 +7,8 @@
  * The MMIO device lies above what 16-bit segments reach, so the guest first
  * enters "unreal mode": it loads DS with a 4 GiB-limit descriptor in
  * protected mode and returns to real mode, where a segment load changes the
- * base but keeps the cached limit (AMD APM vol. 2, 4.5.1 on descriptor
- * caches), so 32-bit offsets work.
+ * base but keeps the limit in the segment register's hidden part (AMD APM
+ * vol. 2, chapter 4 "Segmented Virtual Memory"), so 32-bit offsets work.
  */
 #include "platform.h"
 

@@ -1,6 +1,6 @@
 /*
- * Real, protected and long mode entry states (AMD APM vol. 2, 14.1 "Processor
- * Initialization" and 14.6-14.8 on entering protected and long mode).  The
+ * Real, protected and long mode entry states (AMD APM vol. 2, chapter 14
+ * "Processor Initialization and Long Mode Activation").  The
  * VMM writes descriptors and page tables into guest memory and loads the
  * matching hidden segment state with KVM_SET_SREGS, so the guest starts
  * directly in its mode, the way a boot loader would have left it.
@@ -124,7 +124,8 @@ static void protected_mode_sregs(struct kvm_sregs *s)
 	s->cr0 = CR0_PE | CR0_ET;
 }
 
-/* Long mode needs PAE paging and EFER.LME; LMA is what the CPU would set (APM 14.6.2). */
+/* Long mode needs PAE paging and EFER.LME; LMA is what the CPU would then set
+ * (APM vol. 2, 14.6 "Enabling and Activating Long Mode"). */
 static void long_mode_sregs(struct kvm_sregs *s)
 {
 	protected_mode_sregs(s);

@@ -94,7 +94,8 @@ enum exit_action exit_hlt(struct vcpu *vcpu)
 	return EXIT_VCPU_DONE;
 }
 
-/* A shutdown intercept: the guest triple-faulted (AMD APM vol. 2, 15.12). */
+/* A shutdown intercept: the guest triple-faulted (AMD APM vol. 2, 15.12
+ * "Miscellaneous Intercepts"). */
 enum exit_action exit_shutdown(struct vcpu *vcpu)
 {
 	msg("vCPU %u: guest triple fault (KVM_EXIT_SHUTDOWN); stopping the VM", vcpu->id);
