@@ -197,6 +197,44 @@ static int decode_mov_modrm(struct yakvm_insn *insn, unsigned int p, u8 op)
 	return -EINVAL;
 }
 
+static int decode_movsxd(struct yakvm_insn *insn, unsigned int p)
+{
+	/*
+	 * 63 /r in 64-bit mode: MOVSXD r64, r/m32 with REX.W; without it a
+	 * plain 32- or 16-bit load (APM vol. 3, MOVSXD).
+	 */
+	int n = decode_modrm(insn, p);
+
+	if (n < 0 || insn->modrm_mod == 3)
+		return -EINVAL;
+	insn->len = p + n;
+	insn->write = false;
+	insn->mem_size = insn->opsize == 8 ? 4 : insn->opsize;
+	insn->dest_size = insn->opsize;
+	insn->sign_extend = insn->opsize == 8;
+	insn->reg = insn->modrm_reg;
+	return 0;
+}
+
+static int decode_xchg(struct yakvm_insn *insn, unsigned int p, u8 op)
+{
+	/* 86/87 /r: XCHG r/m, r -- a load, then a store of the old register. */
+	int n = decode_modrm(insn, p);
+
+	if (n < 0 || insn->modrm_mod == 3)
+		return -EINVAL;
+	insn->len = p + n;
+	insn->write = false;
+	insn->exchange = true;
+	insn->mem_size = op == 0x86 ? 1 : insn->opsize;
+	insn->dest_size = insn->mem_size;
+	if (op == 0x86)
+		set_byte_reg(insn, insn->modrm_reg);
+	else
+		insn->reg = insn->modrm_reg;
+	return 0;
+}
+
 static int decode_moffs(struct yakvm_insn *insn, unsigned int p, u8 op)
 {
 	/* A0-A3: MOV between rAX and a direct address of address-size bytes. */
@@ -225,8 +263,9 @@ static int decode_movx(struct yakvm_insn *insn, unsigned int p, u8 op)
 }
 
 /*
- * The MOV family that compilers and drivers use for MMIO.  Anything else is
- * rejected, and the caller reports the bytes to user space.
+ * The MOV family that compilers and drivers use for MMIO (MOV, MOVZX,
+ * MOVSX, MOVSXD) and XCHG.  Anything else is rejected, and the caller
+ * reports the bytes to user space.
  */
 int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
 {
@@ -244,6 +283,10 @@ int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
 		r = decode_mov_modrm(insn, p + 1, op);
 	else if (op >= 0xa0 && op <= 0xa3)
 		r = decode_moffs(insn, p + 1, op);
+	else if (op == 0x63 && yakvm_64bit_code(vcpu))
+		r = decode_movsxd(insn, p + 1);
+	else if (op == 0x86 || op == 0x87)
+		r = decode_xchg(insn, p + 1, op);
 	else if (op == 0x0f && p + 1 < fetched &&
 		 (insn->bytes[p + 1] == 0xb6 || insn->bytes[p + 1] == 0xb7 ||
 		  insn->bytes[p + 1] == 0xbe || insn->bytes[p + 1] == 0xbf))

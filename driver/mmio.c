@@ -59,8 +59,12 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 	} else if (yakvm_fetch_insn(vcpu, insn.bytes, &insn.len)) {
 		return yakvm_emulation_error(vcpu, NULL, 0);
 	}
-	/* The direction must agree with the fault, or the code changed under us. */
-	if (yakvm_decode_mov(vcpu, &insn) || insn.write != write)
+	/*
+	 * The direction must agree with the fault, or the code changed under
+	 * us; XCHG's locked access may fault as a read or as a write.
+	 */
+	if (yakvm_decode_mov(vcpu, &insn) ||
+	    (!insn.exchange && insn.write != write))
 		return yakvm_emulation_error(vcpu, insn.bytes, insn.len);
 
 	run->mmio.phys_addr = gpa;
@@ -76,6 +80,8 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 		vcpu->mmio.size = insn.mem_size;
 		vcpu->mmio.dest_size = insn.dest_size;
 		vcpu->mmio.sign_extend = insn.sign_extend;
+		vcpu->mmio.exchange = insn.exchange;
+		vcpu->mmio.store_value = read_reg(vcpu, insn.reg, insn.high_byte);
 		vcpu->mmio.high_byte = insn.high_byte;
 		vcpu->mmio.next_rip = vcpu->vmcb->save.rip + insn.len;
 		vcpu->mmio.gpa = gpa;
@@ -106,12 +112,25 @@ int yakvm_handle_npf(struct yakvm_vcpu *vcpu)
 int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu)
 {
 	struct yakvm_mmio_read *m = &vcpu->mmio;
+	struct kvm_run *run = vcpu->run;
 	u64 val = 0;
 
-	memcpy(&val, vcpu->run->mmio.data, m->size);
-	if (m->sign_extend)
-		val = m->size == 1 ? (u64)(s64)(s8)val : (u64)(s64)(s16)val;
+	memcpy(&val, run->mmio.data, m->size);
+	if (m->sign_extend && m->size == 1)
+		val = (s64)(s8)val;
+	else if (m->sign_extend && m->size == 2)
+		val = (s64)(s16)val;
+	else if (m->sign_extend)
+		val = (s64)(s32)val;
 	yakvm_write_reg(vcpu, m->reg, val, m->dest_size, m->high_byte);
 	yakvm_set_rip(vcpu, m->next_rip);
-	return 1;
+	if (!m->exchange)
+		return 1;
+	/* XCHG's store of the old register value: a second MMIO exit. */
+	run->mmio.phys_addr = m->gpa;
+	run->mmio.len = m->size;
+	run->mmio.is_write = 1;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, &m->store_value, m->size);
+	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
 }

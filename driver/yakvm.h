@@ -178,6 +178,8 @@ struct yakvm_mmio_read {
 	u8 size;			/* access size in bytes */
 	u8 dest_size;			/* register width written */
 	bool sign_extend;
+	bool exchange;			/* XCHG: store the old register next */
+	u64 store_value;
 	bool high_byte;			/* AH/CH/DH/BH */
 	u64 next_rip;
 	u64 gpa;
@@ -436,7 +438,8 @@ struct yakvm_insn {
 	bool use_imm;			/* store of an immediate */
 	u64 imm;
 	u8 dest_size;			/* register width written by a load */
-	bool sign_extend;		/* MOVSX */
+	bool sign_extend;		/* MOVSX, MOVSXD */
+	bool exchange;			/* XCHG: the load is followed by a store */
 };
 
 int yakvm_decode_prefixes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
