@@ -15,6 +15,7 @@
 #include "devices/devices.h"
 #include "eventloop.h"
 #include "loaders/loader.h"
+#include "stat.h"
 #include "status.h"
 #include "terminal.h"
 #include "util.h"
@@ -25,6 +26,7 @@
 
 static const char usage_text[] =
 "usage: yakvm run [options] IMAGE\n"
+"       yakvm stat [--interval SECONDS] [--once]   (live exit rates of yakvm VMs)\n"
 "       yakvm --version | -h | --help\n"
 "\n"
 "Runs IMAGE in a VM on a KVM-ABI device (/dev/yakvm or /dev/kvm).\n"
@@ -275,6 +277,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0)
 		print_usage_and_exit();
+	if (strcmp(argv[1], "stat") == 0)
+		return stat_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") != 0)
 		usage_error("unknown command or option '%s'", argv[1]);
 	parse_run_options(argc - 1, argv + 1, &cfg);
