@@ -49,6 +49,7 @@ include driver/module.mk
 include vmm/vmm.mk
 include tests/tests.mk
 include guests/guests.mk
+include tests/step/step.mk
 
 initramfs: all
 	@scripts/mkinitramfs.sh $(BUILD)/testvm.cpio.gz
