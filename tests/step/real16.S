@@ -6,10 +6,9 @@
  * final HLT: no I/O, no interrupts, no exceptions.
  *
  * Rules that keep the trace comparable with an emulator:
- * - The debugger's TF is set while stepping and shows in any flags image
- *   PUSHF writes (unicorn's has TF clear).  An image that reaches a general
- *   register is ANDed with FLAGS_MASK first, and POPF only pops images made
- *   by PUSHF: popping TF = 0 would end the single-stepping.
+ * - The debugger's TF is set while stepping and shows in the flags images
+ *   PUSHF writes (the judge models that).  POPF only pops images made by
+ *   PUSHF: popping TF = 0 would end the single-stepping.
  * - No instruction whose flags the architecture leaves undefined unless
  *   the judge's rule table (undefined_flags in unicorn-compare.py) knows
  *   it: AND/OR/XOR/TEST and shifts by 1 (AF), MUL/IMUL (SF, ZF, AF, PF).

@@ -7,7 +7,7 @@
  * compares the two devices' traces itself.
  *
  * Output, one line each (numbers in hex unless named N):
- *   @init PROG mode=real16|prot32 image=FILE load=ADDR size=N fnv=HASH STATE
+ *   @init PROG mode=real16|prot32 image=FILE load=ADDR size=SIZE fnv=HASH STATE
  *   @step PROG DEV N exit=none|debug|hlt STATE      (step 0: before the first run)
  *   @end PROG DEV steps=N mem=HASH
  *   ok|FAIL|skip DEV/step/PROG, diff/step/PROG
@@ -412,7 +412,7 @@ static void print_init(const struct program *p, size_t size, uint64_t hash)
 {
 	struct cpu_state init = initial_state(p);
 
-	printf("@init %s mode=%s image=%s load=%x size=%zu fnv=%llx ", p->name,
+	printf("@init %s mode=%s image=%s load=%x size=%zx fnv=%llx ", p->name,
 	       p->protected_mode ? "prot32" : "real16", image_name(p),
 	       STEP_LOAD, size, (unsigned long long)hash);
 	print_state(&init);
