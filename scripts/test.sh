@@ -83,7 +83,7 @@ boot() {		# boot CPU MODE TIMEOUT: runs the VM; sets res, log, rc
 	log=$out/$2-$1.log
 	scripts/testvm.sh --cpu "$1" --mode "$2" --timeout "$3" --threads "$threads" \
 		--results "$res" --log "$log" ${filter:+--filter "$filter"} |
-		sed -u "s/^/[${2/#test/$1}] /"
+		sed -u "/^@step /d; s/^/[${2/#test/$1}] /"	# step traces: results file only
 	rc=${PIPESTATUS[0]}
 }
 
