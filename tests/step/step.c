@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -40,7 +41,10 @@
 #define GUEST_MEM	(1UL << 20)	/* real mode reaches 1 MiB; so do both */
 #define MAX_IMAGE	0x10000UL	/* one real-mode segment */
 #define MAX_STEPS	20000		/* a runaway guest stops here */
+#define RUN_TIMEOUT_S	10		/* ... and one that never exits here */
 #define DB_VECTOR	1
+#define BP_VECTOR	3
+#define INT3		0xcc
 #define DR6_BS		(1UL << 14)	/* DR6: the #DB came from single-step */
 #define X86_CR0_PE	1UL
 #define X86_CR0_ET	(1UL << 4)
@@ -293,6 +297,28 @@ static int enable_single_step(struct vm *vm, struct trace *t)
 
 /* ---- stepping ---- */
 
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * KVM_RUN that gives up after RUN_TIMEOUT_S: the alarm's signal makes a
+ * guest that never exits return -EINTR, a failure rather than a hang.
+ */
+static int run_vcpu(struct vm *vm, struct trace *t)
+{
+	int r;
+
+	alarm(RUN_TIMEOUT_S);
+	r = ioctl(vm->vcpu, KVM_RUN, 0);
+	alarm(0);
+	if (r)
+		return stop(t, "KVM_RUN: %s%s", strerror(errno),
+			    errno == EINTR ? " (the guest ran on without an exit)" : "");
+	return 0;
+}
+
 static int read_state(struct vm *vm, struct cpu_state *s, struct trace *t)
 {
 	struct kvm_sregs sregs;
@@ -332,9 +358,7 @@ static int check_debug_exit(struct vm *vm, const struct cpu_state *s, struct tra
 /* One KVM_RUN: the next trace entry, or -1 with the reason in t->error. */
 static int step_once(struct vm *vm, struct cpu_state *s, struct trace *t)
 {
-	if (ioctl(vm->vcpu, KVM_RUN, 0))
-		return stop(t, "KVM_RUN: %s", strerror(errno));
-	if (read_state(vm, s, t))
+	if (run_vcpu(vm, t) || read_state(vm, s, t))
 		return -1;
 	switch (vm->run->exit_reason) {
 	case KVM_EXIT_DEBUG:
@@ -446,7 +470,7 @@ static void gprs(const struct kvm_regs *r, uint64_t out[NR_GPRS])
 	memcpy(out, in, sizeof(in));
 }
 
-/* Names the first field that differs, or returns false if none does. */
+/* Names the first register that differs, or returns false if none does. */
 static bool state_difference(const struct cpu_state *a, const struct cpu_state *b,
 			     char *out, size_t len)
 {
@@ -469,10 +493,17 @@ static bool state_difference(const struct cpu_state *a, const struct cpu_state *
 			return snprintf(out, len, "%s %x:%llx vs %x:%llx", seg_names[i],
 					a->sel[i], (unsigned long long)a->base[i],
 					b->sel[i], (unsigned long long)b->base[i]), true;
+	return false;
+}
+
+/* A trace entry also records which exit ended the step. */
+static bool step_difference(const struct cpu_state *a, const struct cpu_state *b,
+			    char *out, size_t len)
+{
 	if (a->exit != b->exit)
 		return snprintf(out, len, "exit %s vs %s", exit_names[a->exit],
 				exit_names[b->exit]), true;
-	return false;
+	return state_difference(a, b, out, len);
 }
 
 static void compare_traces(const struct program *p, const struct trace *yak,
@@ -482,7 +513,7 @@ static void compare_traces(const struct program *p, const struct trace *yak,
 	char why[160];
 
 	for (size_t i = 0; i < n; i++) {
-		if (state_difference(&yak->steps[i], &kvm->steps[i], why, sizeof(why))) {
+		if (step_difference(&yak->steps[i], &kvm->steps[i], why, sizeof(why))) {
 			printf("FAIL diff/step/%s: first difference at step %zu: %s "
 			       "(yakvm vs kvm)\n", p->name, i, why);
 			return;
@@ -496,6 +527,151 @@ static void compare_traces(const struct program *p, const struct trace *yak,
 	else
 		printf("ok diff/step/%s: %zu steps and guest memory identical\n",
 		       p->name, n - 1);
+}
+
+/* ---- software breakpoints, checked against the stepped trace ---- */
+
+static uint64_t linear_rip(const struct cpu_state *s)
+{
+	return s->base[SEG_CS] + s->regs.rip;
+}
+
+/* The step at which the guest first reached the address of step @k. */
+static size_t first_visit(const struct trace *t, size_t k)
+{
+	size_t j = 0;
+
+	while (linear_rip(&t->steps[j]) != linear_rip(&t->steps[k]))
+		j++;
+	return j;
+}
+
+static int run_to_breakpoint(struct vm *vm, uint64_t addr, struct cpu_state *s,
+			     struct trace *t)
+{
+	struct kvm_guest_debug dbg = {
+		.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP,
+	};
+	struct kvm_debug_exit_arch *d = &vm->run->debug.arch;
+
+	vm->mem[addr] = INT3;
+	if (ioctl(vm->vcpu, KVM_SET_GUEST_DEBUG, &dbg))
+		return stop(t, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+	if (run_vcpu(vm, t))
+		return -1;
+	if (vm->run->exit_reason != KVM_EXIT_DEBUG || d->exception != BP_VECTOR)
+		return stop(t, "exit reason %u exception %u, not a #BP debug exit",
+			    vm->run->exit_reason, d->exception);
+	if (d->pc != addr)
+		return stop(t, "#BP with debug.arch.pc %#llx, the INT3 is at %#llx",
+			    (unsigned long long)d->pc, (unsigned long long)addr);
+	return read_state(vm, s, t);
+}
+
+/* Puts the instruction back, turns debugging off and runs to the HLT. */
+static int resume_to_hlt(struct vm *vm, uint64_t addr, uint8_t insn_byte,
+			 struct cpu_state *s, struct trace *t)
+{
+	struct kvm_guest_debug off = { .control = 0 };
+
+	vm->mem[addr] = insn_byte;
+	if (ioctl(vm->vcpu, KVM_SET_GUEST_DEBUG, &off))
+		return stop(t, "KVM_SET_GUEST_DEBUG off: %s", strerror(errno));
+	if (run_vcpu(vm, t))
+		return -1;
+	if (vm->run->exit_reason != KVM_EXIT_HLT)
+		return stop(t, "exit reason %u after the breakpoint, not HLT",
+			    vm->run->exit_reason);
+	return read_state(vm, s, t);
+}
+
+/*
+ * Where a real-mode guest lands if INT3 reaches it instead of the debugger:
+ * vector 3 points at a HLT, so the miss shows at once as a HLT exit.
+ */
+#define INT3_CATCHER	0x500
+
+static void catch_int3_in_guest(struct vm *vm, const struct program *p)
+{
+	uint16_t ivt_entry[2] = { INT3_CATCHER, 0 };	/* offset, segment */
+
+	if (p->protected_mode)
+		return;		/* no IDT: a delivered INT3 shuts the VM down */
+	memcpy(vm->mem + BP_VECTOR * sizeof(ivt_entry), ivt_entry, sizeof(ivt_entry));
+	vm->mem[INT3_CATCHER] = 0xf4;
+}
+
+struct breakpoint_check {
+	uint64_t addr;		/* linear address of the INT3 */
+	size_t step;		/* the stepped trace's entry for that address */
+	char error[200];	/* empty if the breakpoint behaved */
+};
+
+/*
+ * KVM_GUESTDBG_USE_SW_BP: an INT3 over the instruction of step @k must stop
+ * the guest with exception 3 and pc at the INT3, with the registers the
+ * stepping recorded there; with the byte restored and debugging off, the
+ * guest must run on to the stepped trace's final registers.  Step @k must
+ * come before the programs' PUSHF tests, whose images hold the debugger's
+ * TF only while stepping (the final registers never hold those images).
+ */
+static void check_breakpoint(const struct device *dev, const struct program *p,
+			     const uint8_t *image, size_t size,
+			     const struct trace *stepped, size_t k,
+			     struct breakpoint_check *bp)
+{
+	struct cpu_state at_bp, at_hlt;
+	struct trace t = { .steps = NULL };
+	char why[160];
+	struct vm vm;
+
+	bp->step = first_visit(stepped, k);
+	bp->addr = linear_rip(&stepped->steps[bp->step]);
+	if (vm_open(&vm, dev->path, &t) == 0) {
+		memcpy(vm.mem + STEP_LOAD, image, size);
+		catch_int3_in_guest(&vm, p);
+		if (!set_initial_state(&vm, p, &t) &&
+		    !run_to_breakpoint(&vm, bp->addr, &at_bp, &t) &&
+		    state_difference(&stepped->steps[bp->step], &at_bp, why, sizeof(why)))
+			stop(&t, "at the #BP: %s (stepped vs now)", why);
+		if (!t.error[0] &&
+		    !resume_to_hlt(&vm, bp->addr, image[bp->addr - STEP_LOAD], &at_hlt, &t) &&
+		    state_difference(&stepped->steps[stepped->count - 1], &at_hlt,
+				     why, sizeof(why)))
+			stop(&t, "at HLT after resuming: %s (stepped vs now)", why);
+	}
+	vm_close(&vm);
+	memcpy(bp->error, t.error, sizeof(bp->error));
+}
+
+/*
+ * KVM is the reference: a breakpoint that KVM misses as well says more
+ * about the CPU underneath (QEMU's TCG does not raise the #BP intercept
+ * for INT3) than about yakvm, so both are skipped then.
+ */
+static void report_breakpoints(const struct program *p, const bool complete[2],
+			       const struct breakpoint_check bp[2])
+{
+	bool reference_ok = complete[1] && !bp[1].error[0];
+
+	for (int d = 0; d < 2; d++) {
+		const char *dev = devices[d].name;
+
+		if (!complete[d])
+			continue;
+		if (!bp[d].error[0])
+			printf("ok %s/step/%s-breakpoint: #BP at %llx with step %zu's "
+			       "registers, resumed to the same HLT\n", dev, p->name,
+			       (unsigned long long)bp[d].addr, bp[d].step);
+		else if (!reference_ok)
+			printf("skip %s/step/%s-breakpoint: INT3 at %llx: %s; KVM "
+			       "does no better on this CPU\n", dev, p->name,
+			       (unsigned long long)bp[d].addr, bp[d].error);
+		else
+			printf("FAIL %s/step/%s-breakpoint: INT3 at %llx (step %zu): %s\n",
+			       dev, p->name, (unsigned long long)bp[d].addr,
+			       bp[d].step, bp[d].error);
+	}
 }
 
 /* ---- main ---- */
@@ -520,6 +696,7 @@ static bool step_program(const struct program *p, struct trace traces[2])
 {
 	static uint8_t image[MAX_IMAGE];
 	ssize_t size = load_image(p, image);
+	struct breakpoint_check breakpoints[2];
 	bool complete[2];
 
 	if (size <= 0) {
@@ -539,14 +716,22 @@ static bool step_program(const struct program *p, struct trace traces[2])
 	else
 		printf("skip diff/step/%s: needs complete traces from both devices\n",
 		       p->name);
+	fflush(stdout);		/* the traces survive a hang below */
+	for (int d = 0; d < 2; d++)
+		if (complete[d])
+			check_breakpoint(&devices[d], p, image, size, &traces[d],
+					 traces[d].count / 4, &breakpoints[d]);
+	report_breakpoints(p, complete, breakpoints);
 	return complete[0];
 }
 
 int main(void)
 {
+	struct sigaction alarm_action = { .sa_handler = ignore_signal };
 	struct trace traces[2];
 	bool all_ok = true;
 
+	sigaction(SIGALRM, &alarm_action, NULL);	/* no SA_RESTART: KVM_RUN returns */
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	for (int d = 0; d < 2; d++) {
 		traces[d].steps = calloc(MAX_STEPS, sizeof(struct cpu_state));
@@ -555,8 +740,9 @@ int main(void)
 			return 1;
 		}
 	}
-	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
 		all_ok &= step_program(&programs[i], traces);
-	fflush(stdout);
+		fflush(stdout);
+	}
 	return all_ok ? 0 : 1;
 }
