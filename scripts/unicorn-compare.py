@@ -369,7 +369,7 @@ def judge_program(name, prog, images_dir):
             verdicts.append("FAIL %s: the %s trace is cut short (no @end)" % (tag, dev))
         else:
             verdicts.append(judge_trace(name, dev, init, image, trace))
-    if prog["traces"].get("yakvm"):
+    if verdicts[0].startswith("ok"):     # only a matching trace can show it
         verdicts.append(catches_corruption(name, init, image, prog["traces"]["yakvm"]))
     return verdicts
 
