@@ -20,6 +20,11 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+# The VM runs what the initramfs holds: pack it from the current build, so
+# `make && scripts/test.sh` never tests stale binaries.
+make --no-print-directory initramfs > /dev/null ||
+	{ echo "test.sh: make initramfs failed" >&2; exit 1; }
+
 start=$(date +%s)
 passed=0 failed=0 skipped=0
 out=build/test
