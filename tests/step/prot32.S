@@ -302,6 +302,7 @@ crc_bit:
 	jnz	crc_bit
 	loop	crc_byte
 	hlt
+	hlt				/* where step.c's debugger detaches to */
 
 	.balign	4
 jump_table:

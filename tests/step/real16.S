@@ -384,6 +384,7 @@ sort_pair:
 	xor	%ax, %bx
 	loop	1b
 	hlt
+	hlt				/* where step.c's debugger detaches to */
 
 far_proc:
 	mov	%cs, %ax

@@ -73,6 +73,7 @@ struct trace {
 	size_t count;
 	uint64_t mem_hash;
 	char error[200];	/* why the trace stopped early, if it did */
+	char detach_error[200];	/* what went wrong after the debugger left */
 };
 
 struct vm {
@@ -283,6 +284,26 @@ static int set_initial_state(struct vm *vm, const struct program *p, struct trac
 	return 0;
 }
 
+/*
+ * Where a real-mode guest lands if a #DB or #BP meant for the debugger
+ * reaches it instead: vectors 1 and 3 point at a HLT, so that shows at once
+ * as a HLT exit.  (The protected-mode guest has no IDT: it shuts down.)
+ */
+#define EXCEPTION_CATCHER	0x500
+
+static void load_program(struct vm *vm, const struct program *p,
+			 const uint8_t *image, size_t size)
+{
+	const uint16_t ivt_entry[2] = { EXCEPTION_CATCHER, 0 };	/* offset, segment */
+
+	memcpy(vm->mem + STEP_LOAD, image, size);
+	if (p->protected_mode)
+		return;
+	memcpy(vm->mem + DB_VECTOR * sizeof(ivt_entry), ivt_entry, sizeof(ivt_entry));
+	memcpy(vm->mem + BP_VECTOR * sizeof(ivt_entry), ivt_entry, sizeof(ivt_entry));
+	vm->mem[EXCEPTION_CATCHER] = 0xf4;
+}
+
 /* KVM arms the step at the current RIP, so this comes after SET_REGS. */
 static int enable_single_step(struct vm *vm, struct trace *t)
 {
@@ -296,6 +317,11 @@ static int enable_single_step(struct vm *vm, struct trace *t)
 }
 
 /* ---- stepping ---- */
+
+static uint64_t linear_rip(const struct cpu_state *s)
+{
+	return s->base[SEG_CS] + s->regs.rip;
+}
 
 static void ignore_signal(int sig)
 {
@@ -341,17 +367,16 @@ static int read_state(struct vm *vm, struct cpu_state *s, struct trace *t)
 static int check_debug_exit(struct vm *vm, const struct cpu_state *s, struct trace *t)
 {
 	struct kvm_debug_exit_arch *d = &vm->run->debug.arch;
-	uint64_t linear_rip = s->base[SEG_CS] + s->regs.rip;
 
 	if (d->exception != DB_VECTOR)
 		return stop(t, "exception %u, not #DB", d->exception);
-	if (d->pc != linear_rip)
+	if (d->pc != linear_rip(s))
 		return stop(t, "debug.arch.pc %#llx, CS.base+RIP is %#llx",
-				 (unsigned long long)d->pc,
-				 (unsigned long long)linear_rip);
+			    (unsigned long long)d->pc,
+			    (unsigned long long)linear_rip(s));
 	if (!(d->dr6 & DR6_BS))
 		return stop(t, "debug.arch.dr6 %#llx without BS",
-				 (unsigned long long)d->dr6);
+			    (unsigned long long)d->dr6);
 	return 0;
 }
 
@@ -368,9 +393,8 @@ static int step_once(struct vm *vm, struct cpu_state *s, struct trace *t)
 		s->exit = EXIT_HLT;
 		return 0;
 	default:
-		return stop(t, "exit reason %u at rip %#llx",
-				 vm->run->exit_reason,
-				 (unsigned long long)s->regs.rip);
+		return stop(t, "exit reason %u at rip %#llx", vm->run->exit_reason,
+			    (unsigned long long)s->regs.rip);
 	}
 }
 
@@ -393,6 +417,44 @@ static void record_steps(struct vm *vm, struct trace *t)
 	stop(t, "no HLT after %d steps", MAX_STEPS);
 }
 
+/* Turns debugging off and runs the guest on; it must stop at a HLT. */
+static int run_undebugged_to_hlt(struct vm *vm, struct cpu_state *s, struct trace *t)
+{
+	struct kvm_guest_debug off = { .control = 0 };
+
+	if (ioctl(vm->vcpu, KVM_SET_GUEST_DEBUG, &off))
+		return stop(t, "KVM_SET_GUEST_DEBUG off: %s", strerror(errno));
+	if (run_vcpu(vm, t) || read_state(vm, s, t))
+		return -1;
+	if (vm->run->exit_reason != KVM_EXIT_HLT)
+		return stop(t, "exit reason %u at rip %llx, not HLT",
+			    vm->run->exit_reason, (unsigned long long)s->regs.rip);
+	return 0;
+}
+
+/*
+ * The debugger detaches at the final HLT: the guest must run on to the
+ * second HLT behind it.  The step that the HLT completed was the
+ * debugger's; it must not turn into a #DB for a guest that never set TF.
+ */
+static void check_detach(struct vm *vm, struct trace *t)
+{
+	const struct cpu_state *last = &t->steps[t->count - 1];
+	struct trace scratch = { .steps = NULL };
+	struct cpu_state s;
+
+	if (run_undebugged_to_hlt(vm, &s, &scratch) == 0) {
+		if (linear_rip(&s) == EXCEPTION_CATCHER + 1)
+			stop(&scratch, "the guest took a #DB it never asked for "
+			     "(it halted in its vector 1 handler)");
+		else if (s.regs.rip != last->regs.rip + 1)
+			stop(&scratch, "HLT exit at rip %llx, the next HLT ends at %llx",
+			     (unsigned long long)s.regs.rip,
+			     (unsigned long long)last->regs.rip + 1);
+	}
+	memcpy(t->detach_error, scratch.error, sizeof(t->detach_error));
+}
+
 /*
  * Runs @p on @dev from its initial state, one step per KVM_RUN, until the
  * final HLT.  Returns false when the device could not be opened at all.
@@ -407,10 +469,12 @@ static bool trace_program(const struct device *dev, const struct program *p,
 	t->error[0] = 0;
 	opened = vm_open(&vm, dev->path, t) == 0 || vm.sys >= 0;
 	if (!t->error[0]) {
-		memcpy(vm.mem + STEP_LOAD, image, size);
+		load_program(&vm, p, image, size);
 		if (!set_initial_state(&vm, p, t) && !enable_single_step(&vm, t))
 			record_steps(&vm, t);
 		t->mem_hash = fnv1a(vm.mem, GUEST_MEM);
+		if (!t->error[0])
+			check_detach(&vm, t);
 	}
 	vm_close(&vm);
 	return opened;
@@ -531,11 +595,6 @@ static void compare_traces(const struct program *p, const struct trace *yak,
 
 /* ---- software breakpoints, checked against the stepped trace ---- */
 
-static uint64_t linear_rip(const struct cpu_state *s)
-{
-	return s->base[SEG_CS] + s->regs.rip;
-}
-
 /* The step at which the guest first reached the address of step @k. */
 static size_t first_visit(const struct trace *t, size_t k)
 {
@@ -568,44 +627,32 @@ static int run_to_breakpoint(struct vm *vm, uint64_t addr, struct cpu_state *s,
 	return read_state(vm, s, t);
 }
 
-/* Puts the instruction back, turns debugging off and runs to the HLT. */
-static int resume_to_hlt(struct vm *vm, uint64_t addr, uint8_t insn_byte,
-			 struct cpu_state *s, struct trace *t)
-{
-	struct kvm_guest_debug off = { .control = 0 };
-
-	vm->mem[addr] = insn_byte;
-	if (ioctl(vm->vcpu, KVM_SET_GUEST_DEBUG, &off))
-		return stop(t, "KVM_SET_GUEST_DEBUG off: %s", strerror(errno));
-	if (run_vcpu(vm, t))
-		return -1;
-	if (vm->run->exit_reason != KVM_EXIT_HLT)
-		return stop(t, "exit reason %u after the breakpoint, not HLT",
-			    vm->run->exit_reason);
-	return read_state(vm, s, t);
-}
-
-/*
- * Where a real-mode guest lands if INT3 reaches it instead of the debugger:
- * vector 3 points at a HLT, so the miss shows at once as a HLT exit.
- */
-#define INT3_CATCHER	0x500
-
-static void catch_int3_in_guest(struct vm *vm, const struct program *p)
-{
-	uint16_t ivt_entry[2] = { INT3_CATCHER, 0 };	/* offset, segment */
-
-	if (p->protected_mode)
-		return;		/* no IDT: a delivered INT3 shuts the VM down */
-	memcpy(vm->mem + BP_VECTOR * sizeof(ivt_entry), ivt_entry, sizeof(ivt_entry));
-	vm->mem[INT3_CATCHER] = 0xf4;
-}
-
 struct breakpoint_check {
 	uint64_t addr;		/* linear address of the INT3 */
 	size_t step;		/* the stepped trace's entry for that address */
 	char error[200];	/* empty if the breakpoint behaved */
 };
+
+/* Runs into the INT3 at @bp, then on without it to the final HLT. */
+static int break_and_resume(struct vm *vm, const struct trace *stepped,
+			    const struct breakpoint_check *bp, uint8_t insn_byte,
+			    struct trace *t)
+{
+	const struct cpu_state *last = &stepped->steps[stepped->count - 1];
+	struct cpu_state at_bp, at_hlt;
+	char why[160];
+
+	if (run_to_breakpoint(vm, bp->addr, &at_bp, t))
+		return -1;
+	if (state_difference(&stepped->steps[bp->step], &at_bp, why, sizeof(why)))
+		return stop(t, "at the #BP: %s (stepped vs now)", why);
+	vm->mem[bp->addr] = insn_byte;
+	if (run_undebugged_to_hlt(vm, &at_hlt, t))
+		return -1;
+	if (state_difference(last, &at_hlt, why, sizeof(why)))
+		return stop(t, "at HLT after resuming: %s (stepped vs now)", why);
+	return 0;
+}
 
 /*
  * KVM_GUESTDBG_USE_SW_BP: an INT3 over the instruction of step @k must stop
@@ -620,25 +667,15 @@ static void check_breakpoint(const struct device *dev, const struct program *p,
 			     const struct trace *stepped, size_t k,
 			     struct breakpoint_check *bp)
 {
-	struct cpu_state at_bp, at_hlt;
 	struct trace t = { .steps = NULL };
-	char why[160];
 	struct vm vm;
 
 	bp->step = first_visit(stepped, k);
 	bp->addr = linear_rip(&stepped->steps[bp->step]);
 	if (vm_open(&vm, dev->path, &t) == 0) {
-		memcpy(vm.mem + STEP_LOAD, image, size);
-		catch_int3_in_guest(&vm, p);
-		if (!set_initial_state(&vm, p, &t) &&
-		    !run_to_breakpoint(&vm, bp->addr, &at_bp, &t) &&
-		    state_difference(&stepped->steps[bp->step], &at_bp, why, sizeof(why)))
-			stop(&t, "at the #BP: %s (stepped vs now)", why);
-		if (!t.error[0] &&
-		    !resume_to_hlt(&vm, bp->addr, image[bp->addr - STEP_LOAD], &at_hlt, &t) &&
-		    state_difference(&stepped->steps[stepped->count - 1], &at_hlt,
-				     why, sizeof(why)))
-			stop(&t, "at HLT after resuming: %s (stepped vs now)", why);
+		load_program(&vm, p, image, size);
+		if (!set_initial_state(&vm, p, &t))
+			break_and_resume(&vm, stepped, bp, image[bp->addr - STEP_LOAD], &t);
 	}
 	vm_close(&vm);
 	memcpy(bp->error, t.error, sizeof(bp->error));
@@ -682,6 +719,12 @@ static bool report_device(const struct device *dev, const struct program *p,
 {
 	if (!t->error[0]) {
 		printf("ok %s/step/%s: %zu steps\n", dev->name, p->name, t->count - 1);
+		if (t->detach_error[0])
+			printf("FAIL %s/step/%s-detach: %s\n", dev->name, p->name,
+			       t->detach_error);
+		else
+			printf("ok %s/step/%s-detach: the guest ran on to its next HLT\n",
+			       dev->name, p->name);
 		return true;
 	}
 	if (!opened && dev->optional)
