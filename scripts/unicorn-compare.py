@@ -101,7 +101,8 @@ class Insn:
 
 # ---- reading the results file ----
 
-STATE_FIELD = re.compile(r"(\w+)=([0-9a-f]+)(?::([0-9a-f]+))?")
+STATE_FIELD = re.compile(r"(\w+)=([0-9a-f]+)(?::([0-9a-f]+))?(?=\s|$)")
+STATE_NAMES = set(GPRS + SEGS + ("rip", "rflags"))
 
 
 def parse_state(text):
@@ -126,6 +127,8 @@ def parse_results(path):
                 programs[words[1]] = {"init": init, "traces": {}, "ended": set()}
             elif words[0] == "@step" and words[1] in programs:
                 state = parse_state(words[4])
+                if not STATE_NAMES <= state.keys():
+                    continue    # a line cut short: the replay then shows a gap
                 state["exit"] = re.search(r"exit=(\w+)", line).group(1)
                 programs[words[1]]["traces"].setdefault(words[2], []).append(state)
             elif words[0] == "@end" and words[1] in programs:

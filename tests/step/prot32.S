@@ -100,10 +100,11 @@ start:
 	cmovs	%edx, %ecx
 	cmovz	%esi, %edi
 	xadd	%ecx, %edx
-	mov	%edi, %eax
-	inc	%eax
-	cmpxchg	%ebx, %edi		/* EAX != EDI: EAX <- EDI */
-	cmpxchg	%ebx, %edi		/* now equal: EDI <- EBX */
+	movl	%edi, DATA+0x30
+	lea	1(%edi), %eax
+	lock cmpxchg %ebx, DATA+0x30	/* EAX != memory: EAX <- memory */
+	lock cmpxchg %ebx, DATA+0x30	/* now equal: memory <- EBX */
+	mov	DATA+0x30, %edi
 	mov	$0x10, %ecx
 	movb	$0x5a, DATA+0x13
 	mov	$DATA, %ebx

@@ -10,19 +10,22 @@
  *   @init PROG mode=real16|prot32 image=FILE load=ADDR size=SIZE fnv=HASH STATE
  *   @step PROG DEV N exit=none|debug|hlt STATE      (step 0: before the first run)
  *   @end PROG DEV steps=N mem=HASH
- *   ok|FAIL|skip DEV/step/PROG, diff/step/PROG
+ *   ok|FAIL|skip DEV/step/PROG, diff/step/PROG, DEV/step/PROG-detach,
+ *                DEV/step/PROG-breakpoint
  * STATE: rax= rbx= rcx= rdx= rsi= rdi= rsp= rbp= rip= rflags=
  *        cs=SEL:BASE ds= es= ss= fs= gs=
  *
  * @init is the state this test asks for; step 0 is what the device reports
- * back before running anything.  Self-contained on purpose: it depends on
- * nothing but <linux/kvm.h>.
+ * back before running anything.  The -detach and -breakpoint cases reuse
+ * each trace as their expectation (see check_detach, check_breakpoint).
+ * Self-contained on purpose: it depends on nothing but <linux/kvm.h>.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -45,6 +47,7 @@
 #define DB_VECTOR	1
 #define BP_VECTOR	3
 #define INT3		0xcc
+#define HLT		0xf4
 #define DR6_BS		(1UL << 14)	/* DR6: the #DB came from single-step */
 #define X86_CR0_PE	1UL
 #define X86_CR0_ET	(1UL << 4)
@@ -301,7 +304,7 @@ static void load_program(struct vm *vm, const struct program *p,
 		return;
 	memcpy(vm->mem + DB_VECTOR * sizeof(ivt_entry), ivt_entry, sizeof(ivt_entry));
 	memcpy(vm->mem + BP_VECTOR * sizeof(ivt_entry), ivt_entry, sizeof(ivt_entry));
-	vm->mem[EXCEPTION_CATCHER] = 0xf4;
+	vm->mem[EXCEPTION_CATCHER] = HLT;
 }
 
 /* KVM arms the step at the current RIP, so this comes after SET_REGS. */
@@ -759,7 +762,7 @@ static bool step_program(const struct program *p, struct trace traces[2])
 	else
 		printf("skip diff/step/%s: needs complete traces from both devices\n",
 		       p->name);
-	fflush(stdout);		/* the traces survive a hang below */
+	fflush(stdout);		/* the traces survive a crash below */
 	for (int d = 0; d < 2; d++)
 		if (complete[d])
 			check_breakpoint(&devices[d], p, image, size, &traces[d],
