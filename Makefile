@@ -54,6 +54,7 @@ include vmm/vmm.mk
 include tests/tests.mk
 include tests/vmm/vmm-tests.mk
 include guests/guests.mk
+include tests/step/step.mk
 
 initramfs: all
 

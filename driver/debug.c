@@ -35,8 +35,17 @@ long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp)
 	if (!(dbg.control & KVM_GUESTDBG_ENABLE))
 		dbg.control = 0;
 
-	if (yakvm_singlestepping(vcpu))
+	if (yakvm_singlestepping(vcpu)) {
 		vmcb->save.rflags &= ~X86_EFLAGS_TF;
+		/*
+		 * A step the module completed under the debugger's TF but has
+		 * not reported yet (a HLT or an MMIO write exits to user space
+		 * first) is the debugger's.  If it stops stepping, drop the
+		 * step rather than raise a #DB in a guest that never set TF.
+		 */
+		if (!(dbg.control & KVM_GUESTDBG_SINGLESTEP))
+			vcpu->step_completed = false;
+	}
 	vcpu->guest_debug = dbg.control;
 	if (yakvm_singlestepping(vcpu))
 		vmcb->save.rflags |= X86_EFLAGS_TF;
