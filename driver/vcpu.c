@@ -190,8 +190,12 @@ static long vcpu_set_regs(struct yakvm_vcpu *vcpu, void __user *argp)
 	vcpu->vmcb->save.rflags = r.rflags | X86_EFLAGS_FIXED;
 	if (yakvm_singlestepping(vcpu))
 		vcpu->vmcb->save.rflags |= X86_EFLAGS_TF;
-	/* As KVM: new registers drop an exception queued for the old ones. */
+	/*
+	 * As KVM: new registers drop an exception queued for the old ones, and
+	 * a single step finished at the old RIP is no longer worth reporting.
+	 */
 	vcpu->exception.pending = false;
+	vcpu->step_completed = false;
 	return 0;
 }
 
