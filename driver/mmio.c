@@ -64,7 +64,7 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 	 * us; XCHG's locked access may fault as a read or as a write.
 	 */
 	if (yakvm_decode_mov(vcpu, &insn) ||
-	    (!insn.exchange && insn.write != write))
+	    (!insn.exchange && !insn.alu_to_memory && insn.write != write))
 		return yakvm_emulation_error(vcpu, insn.bytes, insn.len);
 
 	run->mmio.phys_addr = gpa;
@@ -82,6 +82,10 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 		vcpu->mmio.sign_extend = insn.sign_extend;
 		vcpu->mmio.exchange = insn.exchange;
 		vcpu->mmio.store_value = read_reg(vcpu, insn.reg, insn.high_byte);
+		vcpu->mmio.alu = insn.alu;
+		vcpu->mmio.alu_to_memory = insn.alu_to_memory;
+		vcpu->mmio.alu_source = insn.use_imm ? insn.imm :
+					vcpu->mmio.store_value;
 		vcpu->mmio.high_byte = insn.high_byte;
 		vcpu->mmio.next_rip = vcpu->vmcb->save.rip + insn.len;
 		vcpu->mmio.gpa = gpa;
@@ -109,6 +113,44 @@ int yakvm_handle_npf(struct yakvm_vcpu *vcpu)
 	return emulate_mmio(vcpu, gpa, error & NPF_WRITE);
 }
 
+static int mmio_store_exit(struct yakvm_vcpu *vcpu, u64 gpa, u64 value,
+			   u8 size)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = size;
+	run->mmio.is_write = 1;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, &value, size);
+	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
+}
+
+/*
+ * An ALU instruction got its MMIO operand: compute, set the flags, and
+ * either write the register or store the result back (a second exit, as
+ * KVM's emulator does for read-modify-write).
+ */
+static int complete_alu(struct yakvm_vcpu *vcpu, u64 loaded)
+{
+	struct yakvm_mmio_read *m = &vcpu->mmio;
+	u64 result;
+
+	if (m->alu_to_memory || m->alu == YAKVM_ALU_TEST) {
+		result = yakvm_alu(vcpu, m->alu, loaded, m->alu_source, m->size);
+		yakvm_set_rip(vcpu, m->next_rip);
+		if (!m->alu_to_memory || !yakvm_alu_writes(m->alu))
+			return 1;
+		return mmio_store_exit(vcpu, m->gpa, result, m->size);
+	}
+	/* op reg, [mmio]: the register is both operand and destination. */
+	result = yakvm_alu(vcpu, m->alu, m->alu_source, loaded, m->size);
+	if (yakvm_alu_writes(m->alu))
+		yakvm_write_reg(vcpu, m->reg, result, m->dest_size, m->high_byte);
+	yakvm_set_rip(vcpu, m->next_rip);
+	return 1;
+}
+
 int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu)
 {
 	struct yakvm_mmio_read *m = &vcpu->mmio;
@@ -116,6 +158,8 @@ int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu)
 	u64 val = 0;
 
 	memcpy(&val, run->mmio.data, m->size);
+	if (m->alu)
+		return complete_alu(vcpu, val);
 	if (m->sign_extend && m->size == 1)
 		val = (s64)(s8)val;
 	else if (m->sign_extend && m->size == 2)
@@ -127,10 +171,5 @@ int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu)
 	if (!m->exchange)
 		return 1;
 	/* XCHG's store of the old register value: a second MMIO exit. */
-	run->mmio.phys_addr = m->gpa;
-	run->mmio.len = m->size;
-	run->mmio.is_write = 1;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	memcpy(run->mmio.data, &m->store_value, m->size);
-	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
+	return mmio_store_exit(vcpu, m->gpa, m->store_value, m->size);
 }

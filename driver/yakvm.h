@@ -173,6 +173,15 @@ struct yakvm_pio {
 	u64 next_rip;
 };
 
+/* Arithmetic and logic on an MMIO operand (alu.c). */
+enum yakvm_alu_op {
+	YAKVM_ALU_NONE = 0,
+	YAKVM_ALU_ADD, YAKVM_ALU_OR, YAKVM_ALU_ADC, YAKVM_ALU_SBB,
+	YAKVM_ALU_AND, YAKVM_ALU_SUB, YAKVM_ALU_XOR, YAKVM_ALU_CMP,
+	YAKVM_ALU_TEST, YAKVM_ALU_INC, YAKVM_ALU_DEC, YAKVM_ALU_NOT,
+	YAKVM_ALU_NEG,
+};
+
 struct yakvm_mmio_read {
 	u8 reg;				/* destination register number */
 	u8 size;			/* access size in bytes */
@@ -181,6 +190,9 @@ struct yakvm_mmio_read {
 	bool exchange;			/* XCHG: store the old register next */
 	u64 store_value;
 	bool high_byte;			/* AH/CH/DH/BH */
+	enum yakvm_alu_op alu;		/* ALU instruction, or YAKVM_ALU_NONE */
+	bool alu_to_memory;		/* result goes back to the MMIO operand */
+	u64 alu_source;			/* register or immediate operand */
 	u64 next_rip;
 	u64 gpa;
 };
@@ -440,11 +452,18 @@ struct yakvm_insn {
 	u8 dest_size;			/* register width written by a load */
 	bool sign_extend;		/* MOVSX, MOVSXD */
 	bool exchange;			/* XCHG: the load is followed by a store */
+	enum yakvm_alu_op alu;		/* ALU: the load is an operand */
+	bool alu_to_memory;		/* ALU result written back to memory */
 };
 
 int yakvm_decode_prefixes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
+
+/* alu.c */
+u64 yakvm_alu(struct yakvm_vcpu *vcpu, enum yakvm_alu_op op, u64 dst, u64 src,
+	      u8 size);
+bool yakvm_alu_writes(enum yakvm_alu_op op);
 
 /* msr.c */
 int yakvm_handle_msr(struct yakvm_vcpu *vcpu);
