@@ -197,6 +197,136 @@ static int decode_mov_modrm(struct yakvm_insn *insn, unsigned int p, u8 op)
 	return -EINVAL;
 }
 
+static int decode_movsxd(struct yakvm_insn *insn, unsigned int p)
+{
+	/*
+	 * 63 /r in 64-bit mode: MOVSXD r64, r/m32 with REX.W; without it a
+	 * plain 32- or 16-bit load (APM vol. 3, MOVSXD).
+	 */
+	int n = decode_modrm(insn, p);
+
+	if (n < 0 || insn->modrm_mod == 3)
+		return -EINVAL;
+	insn->len = p + n;
+	insn->write = false;
+	insn->mem_size = insn->opsize == 8 ? 4 : insn->opsize;
+	insn->dest_size = insn->opsize;
+	insn->sign_extend = insn->opsize == 8;
+	insn->reg = insn->modrm_reg;
+	return 0;
+}
+
+static int decode_xchg(struct yakvm_insn *insn, unsigned int p, u8 op)
+{
+	/* 86/87 /r: XCHG r/m, r -- a load, then a store of the old register. */
+	int n = decode_modrm(insn, p);
+
+	if (n < 0 || insn->modrm_mod == 3)
+		return -EINVAL;
+	insn->len = p + n;
+	insn->write = false;
+	insn->exchange = true;
+	insn->mem_size = op == 0x86 ? 1 : insn->opsize;
+	insn->dest_size = insn->mem_size;
+	if (op == 0x86)
+		set_byte_reg(insn, insn->modrm_reg);
+	else
+		insn->reg = insn->modrm_reg;
+	return 0;
+}
+
+/* Operation of the ALU opcode groups: /digit of 80/81/83, or opcode bits 5:3. */
+static const enum yakvm_alu_op alu_group1[8] = {
+	YAKVM_ALU_ADD, YAKVM_ALU_OR, YAKVM_ALU_ADC, YAKVM_ALU_SBB,
+	YAKVM_ALU_AND, YAKVM_ALU_SUB, YAKVM_ALU_XOR, YAKVM_ALU_CMP,
+};
+
+static int decode_imm(struct yakvm_insn *insn, unsigned int size, bool sext8)
+{
+	if (insn->len + size > sizeof(insn->bytes))
+		return -EINVAL;
+	insn->imm = read_le(insn->bytes + insn->len, size);
+	if (sext8)
+		insn->imm = (s64)(s8)insn->imm;
+	else if (size == 4)
+		insn->imm = (s64)(s32)insn->imm;	/* imm32 sign-extends to 64 */
+	insn->len += size;
+	insn->use_imm = true;
+	return 0;
+}
+
+/*
+ * ALU instructions with a memory operand (APM vol. 3, "General-Purpose
+ * Instruction Reference"): 00-3B (op r/m,r and op r,r/m), 80/81/83 (op
+ * r/m,imm), 84/85 and F6/F7 /0 (TEST), F6/F7 /2 /3 (NOT, NEG), FE/FF /0 /1
+ * (INC, DEC).  The MMIO operand is read first; the result goes to a
+ * register or back to memory (alu.c).
+ */
+static int decode_alu(struct yakvm_insn *insn, unsigned int p, u8 op)
+{
+	bool byte_op = !(op & 1);
+	unsigned int imm_size;
+	int n = decode_modrm(insn, p);
+	u8 digit;
+
+	if (n < 0 || insn->modrm_mod == 3)
+		return -EINVAL;
+	insn->len = p + n;
+	insn->write = false;
+	insn->mem_size = byte_op ? 1 : insn->opsize;
+	insn->dest_size = insn->mem_size;
+	imm_size = byte_op ? 1 : min_t(unsigned int, insn->opsize, 4);
+	digit = insn->modrm_reg & 7;
+	if (op < 0x40) {			/* op r/m,r or op r,r/m */
+		insn->alu = alu_group1[(op >> 3) & 7];
+		insn->alu_to_memory = !(op & 2);
+		if (byte_op)
+			set_byte_reg(insn, insn->modrm_reg);
+		else
+			insn->reg = insn->modrm_reg;
+		return 0;
+	}
+	if (op == 0x84 || op == 0x85) {		/* TEST r/m,r */
+		insn->alu = YAKVM_ALU_TEST;
+		if (byte_op)
+			set_byte_reg(insn, insn->modrm_reg);
+		else
+			insn->reg = insn->modrm_reg;
+		return 0;
+	}
+	if (op >= 0x80 && op <= 0x83) {		/* op r/m,imm */
+		insn->alu = alu_group1[digit];
+		insn->alu_to_memory = true;
+		insn->mem_size = op == 0x80 ? 1 : insn->opsize;
+		insn->dest_size = insn->mem_size;
+		return op == 0x83 ? decode_imm(insn, 1, true) :
+		       decode_imm(insn, op == 0x80 ? 1 : imm_size, false);
+	}
+	if (op == 0xf6 || op == 0xf7) {
+		if (digit == 0) {
+			insn->alu = YAKVM_ALU_TEST;
+			return decode_imm(insn, imm_size, false);
+		}
+		if (digit != 2 && digit != 3)
+			return -EOPNOTSUPP;	/* MUL/DIV: not for MMIO */
+		insn->alu = digit == 2 ? YAKVM_ALU_NOT : YAKVM_ALU_NEG;
+		insn->alu_to_memory = true;
+		return 0;
+	}
+	if ((op == 0xfe || op == 0xff) && digit <= 1) {
+		insn->alu = digit ? YAKVM_ALU_DEC : YAKVM_ALU_INC;
+		insn->alu_to_memory = true;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static bool is_alu_opcode(u8 op)
+{
+	return (op < 0x40 && (op & 7) < 4) || (op >= 0x80 && op <= 0x85) ||
+	       op == 0xf6 || op == 0xf7 || op == 0xfe || op == 0xff;
+}
+
 static int decode_moffs(struct yakvm_insn *insn, unsigned int p, u8 op)
 {
 	/* A0-A3: MOV between rAX and a direct address of address-size bytes. */
@@ -225,8 +355,9 @@ static int decode_movx(struct yakvm_insn *insn, unsigned int p, u8 op)
 }
 
 /*
- * The MOV family that compilers and drivers use for MMIO.  Anything else is
- * rejected, and the caller reports the bytes to user space.
+ * The MOV family that compilers and drivers use for MMIO (MOV, MOVZX,
+ * MOVSX, MOVSXD), XCHG, and ALU instructions with a memory operand.
+ * Anything else is rejected, and the caller reports the bytes to user space.
  */
 int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
 {
@@ -244,6 +375,12 @@ int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
 		r = decode_mov_modrm(insn, p + 1, op);
 	else if (op >= 0xa0 && op <= 0xa3)
 		r = decode_moffs(insn, p + 1, op);
+	else if (op == 0x63 && yakvm_64bit_code(vcpu))
+		r = decode_movsxd(insn, p + 1);
+	else if (op == 0x86 || op == 0x87)
+		r = decode_xchg(insn, p + 1, op);
+	else if (is_alu_opcode(op))
+		r = decode_alu(insn, p + 1, op);
 	else if (op == 0x0f && p + 1 < fetched &&
 		 (insn->bytes[p + 1] == 0xb6 || insn->bytes[p + 1] == 0xb7 ||
 		  insn->bytes[p + 1] == 0xbe || insn->bytes[p + 1] == 0xbf))

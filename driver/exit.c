@@ -60,6 +60,9 @@ void yakvm_set_rip(struct yakvm_vcpu *vcpu, u64 rip)
 	vcpu->vmcb->save.rip = rip;
 	/* The instruction completed: an STI/MOV SS shadow no longer applies. */
 	vcpu->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	/* Hardware raises no single-step #DB for what the module completed. */
+	if (vcpu->vmcb->save.rflags & X86_EFLAGS_TF)
+		vcpu->step_completed = true;
 }
 
 /*
@@ -233,15 +236,10 @@ static int handle_xsetbv(struct yakvm_vcpu *vcpu)
 	return yakvm_skip_instruction(vcpu);
 }
 
-/* Reflect an intercepted #DB or #AC into the guest. */
-static int handle_exception(struct yakvm_vcpu *vcpu)
+/* Reflect an intercepted #AC into the guest (its error code is 0). */
+static int handle_ac(struct yakvm_vcpu *vcpu)
 {
-	u8 vector = vcpu->vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
-
-	if (vector == X86_TRAP_AC)
-		yakvm_queue_exception(vcpu, vector, true, 0);
-	else
-		yakvm_queue_exception(vcpu, vector, false, 0);
+	yakvm_queue_exception(vcpu, X86_TRAP_AC, true, 0);
 	return 1;
 }
 
@@ -323,11 +321,13 @@ typedef int (*exit_handler_t)(struct yakvm_vcpu *vcpu);
 static const exit_handler_t exit_handlers[] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7]	= handle_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7]	= handle_dr,
-	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]		= handle_exception,
-	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]		= handle_exception,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]		= yakvm_handle_db,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP]		= yakvm_handle_bp,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]		= handle_ac,
 	[SVM_EXIT_INTR]					= handle_nop,
 	[SVM_EXIT_NMI]					= handle_nop,
 	[SVM_EXIT_SMI]					= handle_nop,
+	[SVM_EXIT_VINTR]				= yakvm_handle_vintr,
 	[SVM_EXIT_CPUID]				= yakvm_handle_cpuid,
 	[SVM_EXIT_RDPMC]				= handle_gp,
 	[SVM_EXIT_INVD]					= handle_skip,
@@ -354,31 +354,13 @@ static const exit_handler_t exit_handlers[] = {
 
 static void count_exit(struct yakvm_vcpu *vcpu, u32 code)
 {
-	struct yakvm_vcpu_stats *st = &vcpu->stats;
+	unsigned int bucket = code;
 
-	switch (code) {
-	case SVM_EXIT_INTR:
-		st->exit_intr++;
-		break;
-	case SVM_EXIT_IOIO:
-		st->exit_io++;
-		break;
-	case SVM_EXIT_NPF:
-		st->exit_npf++;
-		break;
-	case SVM_EXIT_HLT:
-		st->exit_hlt++;
-		break;
-	case SVM_EXIT_CPUID:
-		st->exit_cpuid++;
-		break;
-	case SVM_EXIT_MSR:
-		st->exit_msr++;
-		break;
-	default:
-		st->exit_other++;
-		break;
-	}
+	if (code == SVM_EXIT_NPF)
+		bucket = YAKVM_BUCKET_NPF;
+	else if (code >= YAKVM_BUCKET_NPF)
+		bucket = YAKVM_BUCKET_INVALID;
+	vcpu->stats.exit_codes[bucket]++;
 }
 
 int yakvm_handle_exit(struct yakvm_vcpu *vcpu)

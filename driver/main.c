@@ -25,6 +25,7 @@ long yakvm_check_extension(long cap)
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_INTERNAL_ERROR_DATA:
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 		return 1;
 	case KVM_CAP_NR_VCPUS:

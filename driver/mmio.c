@@ -59,8 +59,12 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 	} else if (yakvm_fetch_insn(vcpu, insn.bytes, &insn.len)) {
 		return yakvm_emulation_error(vcpu, NULL, 0);
 	}
-	/* The direction must agree with the fault, or the code changed under us. */
-	if (yakvm_decode_mov(vcpu, &insn) || insn.write != write)
+	/*
+	 * The direction must agree with the fault, or the code changed under
+	 * us; XCHG's locked access may fault as a read or as a write.
+	 */
+	if (yakvm_decode_mov(vcpu, &insn) ||
+	    (!insn.exchange && !insn.alu_to_memory && insn.write != write))
 		return yakvm_emulation_error(vcpu, insn.bytes, insn.len);
 
 	run->mmio.phys_addr = gpa;
@@ -76,6 +80,12 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 		vcpu->mmio.size = insn.mem_size;
 		vcpu->mmio.dest_size = insn.dest_size;
 		vcpu->mmio.sign_extend = insn.sign_extend;
+		vcpu->mmio.exchange = insn.exchange;
+		vcpu->mmio.store_value = read_reg(vcpu, insn.reg, insn.high_byte);
+		vcpu->mmio.alu = insn.alu;
+		vcpu->mmio.alu_to_memory = insn.alu_to_memory;
+		vcpu->mmio.alu_source = insn.use_imm ? insn.imm :
+					vcpu->mmio.store_value;
 		vcpu->mmio.high_byte = insn.high_byte;
 		vcpu->mmio.next_rip = vcpu->vmcb->save.rip + insn.len;
 		vcpu->mmio.gpa = gpa;
@@ -103,15 +113,63 @@ int yakvm_handle_npf(struct yakvm_vcpu *vcpu)
 	return emulate_mmio(vcpu, gpa, error & NPF_WRITE);
 }
 
+static int mmio_store_exit(struct yakvm_vcpu *vcpu, u64 gpa, u64 value,
+			   u8 size)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = size;
+	run->mmio.is_write = 1;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, &value, size);
+	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
+}
+
+/*
+ * An ALU instruction got its MMIO operand: compute, set the flags, and
+ * either write the register or store the result back (a second exit, as
+ * KVM's emulator does for read-modify-write).
+ */
+static int complete_alu(struct yakvm_vcpu *vcpu, u64 loaded)
+{
+	struct yakvm_mmio_read *m = &vcpu->mmio;
+	u64 result;
+
+	if (m->alu_to_memory || m->alu == YAKVM_ALU_TEST) {
+		result = yakvm_alu(vcpu, m->alu, loaded, m->alu_source, m->size);
+		yakvm_set_rip(vcpu, m->next_rip);
+		if (!m->alu_to_memory || !yakvm_alu_writes(m->alu))
+			return 1;
+		return mmio_store_exit(vcpu, m->gpa, result, m->size);
+	}
+	/* op reg, [mmio]: the register is both operand and destination. */
+	result = yakvm_alu(vcpu, m->alu, m->alu_source, loaded, m->size);
+	if (yakvm_alu_writes(m->alu))
+		yakvm_write_reg(vcpu, m->reg, result, m->dest_size, m->high_byte);
+	yakvm_set_rip(vcpu, m->next_rip);
+	return 1;
+}
+
 int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu)
 {
 	struct yakvm_mmio_read *m = &vcpu->mmio;
+	struct kvm_run *run = vcpu->run;
 	u64 val = 0;
 
-	memcpy(&val, vcpu->run->mmio.data, m->size);
-	if (m->sign_extend)
-		val = m->size == 1 ? (u64)(s64)(s8)val : (u64)(s64)(s16)val;
+	memcpy(&val, run->mmio.data, m->size);
+	if (m->alu)
+		return complete_alu(vcpu, val);
+	if (m->sign_extend && m->size == 1)
+		val = (s64)(s8)val;
+	else if (m->sign_extend && m->size == 2)
+		val = (s64)(s16)val;
+	else if (m->sign_extend)
+		val = (s64)(s32)val;
 	yakvm_write_reg(vcpu, m->reg, val, m->dest_size, m->high_byte);
 	yakvm_set_rip(vcpu, m->next_rip);
-	return 1;
+	if (!m->exchange)
+		return 1;
+	/* XCHG's store of the old register value: a second MMIO exit. */
+	return mmio_store_exit(vcpu, m->gpa, m->store_value, m->size);
 }

@@ -19,37 +19,16 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/nospec-branch.h>
+#include <asm/special_insns.h>
 #include <asm/spec-ctrl.h>
 
 #include "yakvm.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* Bits of the VMCB clean field (APM 15.15.3) that yakvm tracks. */
 #define VMCB_CLEAN_ALL	(BIT(YAKVM_DIRTY_LBR + 1) - 1)
-
-/*
- * Queue an exception for the next entry.  A second exception while one is
- * pending becomes #DF, and anything on top of #DF a triple fault (APM 8.2.9);
- * KVM implements the same double-fault rules.
- */
-void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
-			   u32 error_code)
-{
-	struct yakvm_event *ex = &vcpu->exception;
-
-	if (ex->pending) {
-		if (ex->vector == X86_TRAP_DF) {
-			vcpu->shutdown = true;
-			return;
-		}
-		vector = X86_TRAP_DF;
-		has_error = true;
-		error_code = 0;
-	}
-	ex->pending = true;
-	ex->vector = vector;
-	ex->has_error = has_error;
-	ex->error_code = error_code;
-}
 
 void yakvm_kick(struct yakvm_vcpu *vcpu)
 {
@@ -80,61 +59,6 @@ static void assign_asid(struct yakvm_vcpu *vcpu, struct yakvm_cpu *pcpu)
 	vcpu->stats.asid_allocs++;
 }
 
-static void inject_pending_event(struct yakvm_vcpu *vcpu)
-{
-	struct vmcb_control_area *c = &vcpu->vmcb->control;
-	struct yakvm_event *ex = &vcpu->exception;
-
-	if (!ex->pending)
-		return;
-	c->event_inj = ex->vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT |
-		       (ex->has_error ? SVM_EVTINJ_VALID_ERR : 0);
-	c->event_inj_err = ex->error_code;
-	ex->pending = false;
-	vcpu->stats.injected_exceptions++;
-}
-
-/*
- * An event that was being delivered when the #VMEXIT hit (EXITINTINFO,
- * APM 15.7.2) is delivered again on the next entry.  Software interrupts and
- * INT3/INTO are not re-injected: without nRIP save their length is unknown,
- * so the instruction is executed again instead (RIP still points at it).
- */
-static void complete_interrupted_event(struct yakvm_vcpu *vcpu)
-{
-	struct vmcb_control_area *c = &vcpu->vmcb->control;
-	u32 info = c->exit_int_info;
-	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
-
-	c->event_inj = 0;
-	if (!(info & SVM_EXITINTINFO_VALID))
-		return;
-	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
-	case SVM_EXITINTINFO_TYPE_EXEPT:
-		if (vector == X86_TRAP_BP || vector == X86_TRAP_OF)
-			break;
-		vcpu->exception.pending = true;
-		vcpu->exception.vector = vector;
-		vcpu->exception.has_error = info & SVM_EXITINTINFO_VALID_ERR;
-		vcpu->exception.error_code = c->exit_int_info_err;
-		break;
-	default:
-		/* yakvm injects no interrupts or NMIs yet; INTn re-executes. */
-		break;
-	}
-}
-
-/* CLGI that survives SVM having been turned off under us (reboot). */
-static __always_inline bool clgi_checked(void)
-{
-	asm goto("1: clgi\n\t"
-			  _ASM_EXTABLE(1b, %l[fault])
-			  ::: "memory" : fault);
-	return true;
-fault:
-	return false;
-}
-
 static __always_inline void stgi(void)
 {
 	asm volatile("stgi" ::: "memory");
@@ -158,6 +82,7 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	struct vmcb *vmcb = vcpu->vmcb;
 	struct yakvm_cpu *pcpu;
 	u64 host_xcr0 = 0;
+	u32 host_pkru = 0;
 	bool flush;
 	int cpu;
 
@@ -207,12 +132,13 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	if (vcpu->asid_generation != pcpu->asid_generation)
 		assign_asid(vcpu, pcpu);
 
-	inject_pending_event(vcpu);
+	yakvm_inject_events(vcpu);
 	vmcb->save.rax = vcpu->regs[YAKVM_RAX];
 	vmcb->save.rsp = vcpu->regs[YAKVM_RSP];
 
+	trace_yakvm_entry(vcpu->vm->id, vcpu->id, vmcb->save.rip);
 	guest_context_enter();
-	if (!clgi_checked()) {
+	if (!__yakvm_clgi()) {
 		context_tracking_guest_exit();
 		vtime_account_guest_exit();
 		WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
@@ -225,12 +151,26 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 		if (vcpu->xcr0 != host_xcr0)
 			xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	}
+	/*
+	 * PKRU is not switched by VMRUN, and a guest may set CR4.PKE itself
+	 * (CR4 writes are not intercepted): keep its value away from the host.
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
+		host_pkru = rdpkru();
+		if (vcpu->pkru != host_pkru)
+			wrpkru(vcpu->pkru);
+	}
 	vcpu->stats.entries++;
 	vcpu->ran = true;
 
 	__yakvm_vmrun(vcpu->regs, vcpu->vmcb_pa,
 		      page_to_phys(pcpu->host_vmsave));
 
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
+		vcpu->pkru = rdpkru();
+		if (vcpu->pkru != host_pkru)
+			wrpkru(host_pkru);
+	}
 	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	if (cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))
@@ -238,6 +178,9 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	stgi();
 	context_tracking_guest_exit();
 	WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
+	trace_yakvm_exit(vcpu->vm->id, vcpu->id, vmcb->control.exit_code,
+			 vmcb->save.rip, vmcb->control.exit_info_1,
+			 vmcb->control.exit_info_2);
 
 	vcpu->regs[YAKVM_RAX] = vmcb->save.rax;
 	vcpu->regs[YAKVM_RSP] = vmcb->save.rsp;
@@ -246,7 +189,7 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	/* #VMEXIT disabled the host's breakpoints (APM 15.5.1). */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
-	complete_interrupted_event(vcpu);
+	yakvm_complete_interrupted_event(vcpu);
 	vcpu->stats.exits++;
 
 	/* The host interrupt that caused an INTR exit is taken here. */
@@ -282,9 +225,7 @@ static void post_run(struct yakvm_vcpu *vcpu)
 	run->if_flag = !!(vmcb->save.rflags & X86_EFLAGS_IF);
 	run->cr8 = vmcb->control.int_ctl & V_TPR_MASK;
 	run->apic_base = vcpu->apic_base;
-	run->ready_for_interrupt_injection = run->if_flag &&
-		!(vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK) &&
-		!vcpu->exception.pending;
+	run->ready_for_interrupt_injection = yakvm_ready_for_interrupt(vcpu);
 	run->flags = 0;
 }
 
@@ -292,6 +233,15 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	int r;
+
+	/* Without an in-kernel APIC, user space owns the TPR (api.rst, cr8). */
+	if (run->cr8 > 15) {
+		r = -EINVAL;
+		goto out;
+	}
+	vcpu->vmcb->control.int_ctl &= ~V_TPR_MASK;
+	vcpu->vmcb->control.int_ctl |= run->cr8;
+	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_TPR);
 
 	r = complete_user_exit(vcpu);
 	if (r <= 0)
@@ -315,6 +265,11 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 			yakvm_vcpu_reset(vcpu);
 			break;
 		}
+		if (vcpu->step_completed) {
+			r = yakvm_complete_step(vcpu);
+			if (r <= 0)
+				break;
+		}
 		cond_resched();
 		r = vcpu_enter_guest(vcpu);
 		if (r > 0)
@@ -324,6 +279,11 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 		r = yakvm_handle_exit(vcpu);
 		if (r <= 0)
 			break;
+		if (READ_ONCE(run->request_interrupt_window) &&
+		    yakvm_ready_for_interrupt(vcpu)) {
+			r = yakvm_user_exit(vcpu, KVM_EXIT_IRQ_WINDOW_OPEN);
+			break;
+		}
 	}
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 out:

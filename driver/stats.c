@@ -43,27 +43,95 @@ static int vm_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vm);
 
+/* Names of the exits a guest commonly causes (APM appendix C). */
+static const char *const exit_names[YAKVM_EXIT_BUCKETS] = {
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = "dr",
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB] = "db",
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP] = "bp",
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC] = "ac",
+	[SVM_EXIT_INTR] = "intr",
+	[SVM_EXIT_NMI] = "nmi",
+	[SVM_EXIT_SMI] = "smi",
+	[SVM_EXIT_VINTR] = "vintr",
+	[SVM_EXIT_CPUID] = "cpuid",
+	[SVM_EXIT_RDPMC] = "rdpmc",
+	[SVM_EXIT_INVD] = "invd",
+	[SVM_EXIT_HLT] = "hlt",
+	[SVM_EXIT_INVLPGA] = "invlpga",
+	[SVM_EXIT_IOIO] = "io",
+	[SVM_EXIT_MSR] = "msr",
+	[SVM_EXIT_TASK_SWITCH] = "task_switch",
+	[SVM_EXIT_SHUTDOWN] = "shutdown",
+	[SVM_EXIT_VMRUN] = "vmrun",
+	[SVM_EXIT_VMMCALL] = "vmmcall",
+	[SVM_EXIT_VMLOAD] = "vmload",
+	[SVM_EXIT_VMSAVE] = "vmsave",
+	[SVM_EXIT_STGI] = "stgi",
+	[SVM_EXIT_CLGI] = "clgi",
+	[SVM_EXIT_SKINIT] = "skinit",
+	[SVM_EXIT_RDTSCP] = "rdtscp",
+	[SVM_EXIT_WBINVD] = "wbinvd",
+	[SVM_EXIT_MONITOR] = "monitor",
+	[SVM_EXIT_MWAIT] = "mwait",
+	[SVM_EXIT_XSETBV] = "xsetbv",
+	[SVM_EXIT_RDPRU] = "rdpru",
+	[YAKVM_BUCKET_NPF] = "npf",
+	[YAKVM_BUCKET_INVALID] = "invalid",
+};
+
+static const char *const user_exit_names[KVM_EXIT_NOTIFY + 1] = {
+	[KVM_EXIT_UNKNOWN] = "unknown",
+	[KVM_EXIT_IO] = "io",
+	[KVM_EXIT_DEBUG] = "debug",
+	[KVM_EXIT_HLT] = "hlt",
+	[KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open",
+	[KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_FAIL_ENTRY] = "fail_entry",
+	[KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+};
+
+/*
+ * One "name value" pair per line: totals first, then every exit code and
+ * every user-space exit reason seen so far (yakvm stat parses this).
+ */
 static int vcpu_show(struct seq_file *m, void *unused)
 {
 	struct yakvm_vcpu *vcpu = m->private;
 	struct yakvm_vcpu_stats *st = &vcpu->stats;
+	int i;
 
 	seq_printf(m, "entries %llu\n", READ_ONCE(st->entries));
 	seq_printf(m, "exits %llu\n", READ_ONCE(st->exits));
-	seq_printf(m, "exit_intr %llu\n", READ_ONCE(st->exit_intr));
-	seq_printf(m, "exit_io %llu\n", READ_ONCE(st->exit_io));
-	seq_printf(m, "exit_npf %llu\n", READ_ONCE(st->exit_npf));
-	seq_printf(m, "exit_hlt %llu\n", READ_ONCE(st->exit_hlt));
-	seq_printf(m, "exit_cpuid %llu\n", READ_ONCE(st->exit_cpuid));
-	seq_printf(m, "exit_msr %llu\n", READ_ONCE(st->exit_msr));
-	seq_printf(m, "exit_other %llu\n", READ_ONCE(st->exit_other));
-	seq_printf(m, "user_exit_io %llu\n", READ_ONCE(st->user_exits[KVM_EXIT_IO]));
-	seq_printf(m, "user_exit_mmio %llu\n", READ_ONCE(st->user_exits[KVM_EXIT_MMIO]));
-	seq_printf(m, "user_exit_hlt %llu\n", READ_ONCE(st->user_exits[KVM_EXIT_HLT]));
 	seq_printf(m, "injected_exceptions %llu\n",
 		   READ_ONCE(st->injected_exceptions));
+	seq_printf(m, "injected_irqs %llu\n", READ_ONCE(st->injected_irqs));
 	seq_printf(m, "asid_allocs %llu\n", READ_ONCE(st->asid_allocs));
 	seq_printf(m, "signal_exits %llu\n", READ_ONCE(st->signal_exits));
+	for (i = 0; i < YAKVM_EXIT_BUCKETS; i++) {
+		u64 n = READ_ONCE(st->exit_codes[i]);
+
+		if (!n)
+			continue;
+		if (exit_names[i])
+			seq_printf(m, "exit_%s", exit_names[i]);
+		else
+			seq_printf(m, "exit_0x%x", i);
+		if (i >= SVM_EXIT_READ_DR0 && i <= SVM_EXIT_WRITE_DR7)
+			seq_printf(m, "%d", i - SVM_EXIT_READ_DR0);
+		seq_printf(m, " %llu\n", n);
+	}
+	for (i = 0; i <= KVM_EXIT_NOTIFY; i++) {
+		u64 n = READ_ONCE(st->user_exits[i]);
+
+		if (!n)
+			continue;
+		if (user_exit_names[i])
+			seq_printf(m, "user_%s %llu\n", user_exit_names[i], n);
+		else
+			seq_printf(m, "user_%d %llu\n", i, n);
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vcpu);

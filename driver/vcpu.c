@@ -113,6 +113,8 @@ void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
 	vcpu->asid_generation = 0;
 	vcpu->pending = YAKVM_USER_NONE;
 	vcpu->exception.pending = false;
+	vcpu->irq.pending = false;
+	vcpu->step_completed = false;
 	vcpu->shutdown = false;
 	vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 			  (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
@@ -155,6 +157,9 @@ static long vcpu_get_regs(struct yakvm_vcpu *vcpu, void __user *argp)
 	r.r15 = g[15];
 	r.rip = vcpu->vmcb->save.rip;
 	r.rflags = vcpu->vmcb->save.rflags;
+	/* A debugger's single-step flag is not the guest's. */
+	if (yakvm_singlestepping(vcpu))
+		r.rflags &= ~X86_EFLAGS_TF;
 	return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : 0;
 }
 
@@ -186,8 +191,14 @@ static long vcpu_set_regs(struct yakvm_vcpu *vcpu, void __user *argp)
 		vcpu->pending = YAKVM_USER_NONE;
 	vcpu->vmcb->save.rip = r.rip;
 	vcpu->vmcb->save.rflags = r.rflags | X86_EFLAGS_FIXED;
-	/* As KVM: new registers drop an exception queued for the old ones. */
+	if (yakvm_singlestepping(vcpu))
+		vcpu->vmcb->save.rflags |= X86_EFLAGS_TF;
+	/*
+	 * As KVM: new registers drop an exception queued for the old ones, and
+	 * a single step finished at the old RIP is no longer worth reporting.
+	 */
 	vcpu->exception.pending = false;
+	vcpu->step_completed = false;
 	return 0;
 }
 
@@ -269,6 +280,10 @@ static long vcpu_get_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	k->cr8 = vcpu->vmcb->control.int_ctl & V_TPR_MASK;
 	k->efer = s->efer & ~EFER_SVME;
 	k->apic_base = vcpu->apic_base;
+	/* A queued, not yet delivered KVM_INTERRUPT shows in the bitmap. */
+	if (vcpu->irq.pending)
+		__set_bit(vcpu->irq.vector,
+			  (unsigned long *)k->interrupt_bitmap);
 	r = copy_to_user(argp, k, sizeof(*k)) ? -EFAULT : 0;
 	kfree(k);
 	return r;
@@ -330,6 +345,7 @@ static bool sregs_valid(const struct kvm_sregs *k)
 static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 {
 	struct vmcb_save_area *s = &vcpu->vmcb->save;
+	unsigned long pending;
 	struct kvm_sregs *k;
 	long r = 0;
 
@@ -362,6 +378,10 @@ static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	vcpu->vmcb->control.int_ctl |= k->cr8 & V_TPR_MASK;
 	vcpu->apic_base = k->apic_base;
 	vcpu->vmcb->control.clean = 0;
+	pending = find_first_bit((unsigned long *)k->interrupt_bitmap,
+				 KVM_NR_INTERRUPTS);
+	vcpu->irq.pending = pending < KVM_NR_INTERRUPTS;
+	vcpu->irq.vector = pending;
 out:
 	kfree(k);
 	return r;
@@ -478,6 +498,12 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case KVM_GET_CPUID2:
 		r = yakvm_get_cpuid2(vcpu, argp);
+		break;
+	case KVM_INTERRUPT:
+		r = yakvm_interrupt_ioctl(vcpu, argp);
+		break;
+	case KVM_SET_GUEST_DEBUG:
+		r = yakvm_set_guest_debug(vcpu, argp);
 		break;
 	case KVM_GET_MSRS:
 		r = yakvm_vcpu_msrs_ioctl(vcpu, argp, false);

@@ -61,6 +61,7 @@ void yakvm_vm_kick_all(struct yakvm_vm *vm, unsigned long request)
 	bool have_mask;
 
 	have_mask = zalloc_cpumask_var(&cpus, GFP_KERNEL);
+	/* Pairs with smp_store_release() in yakvm_create_vcpu(). */
 	n = smp_load_acquire(&vm->nr_vcpus);
 	for (i = 0; i < n; i++) {
 		struct yakvm_vcpu *vcpu = vm->vcpus[i];

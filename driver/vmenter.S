@@ -123,3 +123,16 @@ SYM_FUNC_START(__yakvm_vmrun)
 	pop	%rbp
 	RET
 SYM_FUNC_END(__yakvm_vmrun)
+
+/*
+ * bool __yakvm_clgi(void): CLGI, or false when it faults because SVM was
+ * turned off under us (reboot notifier): then no guest may run here.
+ */
+SYM_FUNC_START(__yakvm_clgi)
+1:	clgi
+	mov	$1, %eax
+	RET
+2:	xor	%eax, %eax
+	RET
+	_ASM_EXTABLE(1b, 2b)
+SYM_FUNC_END(__yakvm_clgi)

@@ -173,12 +173,26 @@ struct yakvm_pio {
 	u64 next_rip;
 };
 
+/* Arithmetic and logic on an MMIO operand (alu.c). */
+enum yakvm_alu_op {
+	YAKVM_ALU_NONE = 0,
+	YAKVM_ALU_ADD, YAKVM_ALU_OR, YAKVM_ALU_ADC, YAKVM_ALU_SBB,
+	YAKVM_ALU_AND, YAKVM_ALU_SUB, YAKVM_ALU_XOR, YAKVM_ALU_CMP,
+	YAKVM_ALU_TEST, YAKVM_ALU_INC, YAKVM_ALU_DEC, YAKVM_ALU_NOT,
+	YAKVM_ALU_NEG,
+};
+
 struct yakvm_mmio_read {
 	u8 reg;				/* destination register number */
 	u8 size;			/* access size in bytes */
 	u8 dest_size;			/* register width written */
 	bool sign_extend;
+	bool exchange;			/* XCHG: store the old register next */
+	u64 store_value;
 	bool high_byte;			/* AH/CH/DH/BH */
+	enum yakvm_alu_op alu;		/* ALU instruction, or YAKVM_ALU_NONE */
+	bool alu_to_memory;		/* result goes back to the MMIO operand */
+	u64 alu_source;			/* register or immediate operand */
 	u64 next_rip;
 	u64 gpa;
 };
@@ -190,17 +204,16 @@ struct yakvm_event {
 	u32 error_code;
 };
 
+/* Exit codes 0..0x9f count in their own slot; #NPF and VMEXIT_INVALID after. */
+#define YAKVM_EXIT_BUCKETS	0xa2
+#define YAKVM_BUCKET_NPF	0xa0
+#define YAKVM_BUCKET_INVALID	0xa1
+
 struct yakvm_vcpu_stats {
 	u64 entries;
 	u64 exits;
-	u64 exit_intr;
-	u64 exit_io;
-	u64 exit_npf;
-	u64 exit_hlt;
-	u64 exit_cpuid;
-	u64 exit_msr;
-	u64 exit_other;
-	u64 user_exits[KVM_EXIT_NOTIFY + 1];
+	u64 exit_codes[YAKVM_EXIT_BUCKETS];	/* by SVM exit code */
+	u64 user_exits[KVM_EXIT_NOTIFY + 1];	/* by KVM exit reason */
 	u64 injected_exceptions;
 	u64 injected_irqs;
 	u64 asid_allocs;
@@ -219,6 +232,7 @@ struct yakvm_vcpu {
 	void *pio_data;
 	struct fpu_guest guest_fpu;
 	u64 xcr0;
+	u32 pkru;			/* guest PKRU: not switched by VMRUN */
 
 	/* Scheduling and TLB state, see run.c. */
 	int last_cpu;
@@ -233,6 +247,9 @@ struct yakvm_vcpu {
 	u64 skip_rip;
 
 	struct yakvm_event exception;	/* exception to inject on entry */
+	struct yakvm_event irq;		/* external interrupt (KVM_INTERRUPT) */
+	u32 guest_debug;		/* KVM_GUESTDBG_* */
+	bool step_completed;		/* emulated instruction done with TF set */
 	u64 fault_addr;			/* last emulated access that faulted */
 	u32 fault_error;
 	bool shutdown;
@@ -329,8 +346,23 @@ void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu);
 
 /* run.c */
 int yakvm_vcpu_run(struct yakvm_vcpu *vcpu);
+
+/* events.c */
 void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
 			   u32 error_code);
+bool yakvm_interrupt_allowed(struct yakvm_vcpu *vcpu);
+bool yakvm_ready_for_interrupt(struct yakvm_vcpu *vcpu);
+void yakvm_inject_events(struct yakvm_vcpu *vcpu);
+void yakvm_complete_interrupted_event(struct yakvm_vcpu *vcpu);
+int yakvm_handle_vintr(struct yakvm_vcpu *vcpu);
+long yakvm_interrupt_ioctl(struct yakvm_vcpu *vcpu, void __user *argp);
+
+/* debug.c */
+bool yakvm_singlestepping(struct yakvm_vcpu *vcpu);
+long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp);
+int yakvm_handle_db(struct yakvm_vcpu *vcpu);
+int yakvm_handle_bp(struct yakvm_vcpu *vcpu);
+int yakvm_complete_step(struct yakvm_vcpu *vcpu);
 static inline void yakvm_inject_gp(struct yakvm_vcpu *vcpu)
 {
 	yakvm_queue_exception(vcpu, X86_TRAP_GP, true, 0);
@@ -344,6 +376,7 @@ static inline void yakvm_inject_ud(struct yakvm_vcpu *vcpu)
 void yakvm_kick(struct yakvm_vcpu *vcpu);
 
 /* vmenter.S */
+bool __yakvm_clgi(void);
 void __yakvm_vmrun(unsigned long *regs, phys_addr_t vmcb_pa,
 		   phys_addr_t host_vmsave_pa);
 
@@ -417,12 +450,20 @@ struct yakvm_insn {
 	bool use_imm;			/* store of an immediate */
 	u64 imm;
 	u8 dest_size;			/* register width written by a load */
-	bool sign_extend;		/* MOVSX */
+	bool sign_extend;		/* MOVSX, MOVSXD */
+	bool exchange;			/* XCHG: the load is followed by a store */
+	enum yakvm_alu_op alu;		/* ALU: the load is an operand */
+	bool alu_to_memory;		/* ALU result written back to memory */
 };
 
 int yakvm_decode_prefixes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
+
+/* alu.c */
+u64 yakvm_alu(struct yakvm_vcpu *vcpu, enum yakvm_alu_op op, u64 dst, u64 src,
+	      u8 size);
+bool yakvm_alu_writes(enum yakvm_alu_op op);
 
 /* msr.c */
 int yakvm_handle_msr(struct yakvm_vcpu *vcpu);

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="gcc make libc6-dev binutils kmod cpio gzip xz-utils busybox-static
 qemu-system-x86 linux-image-amd64 linux-headers-amd64 python3 python3-unicorn
-sparse gdb gnuplot-nox procps"
+sparse gdb gnuplot-nox procps rsync socat linux-source-6.1"
 
 missing=""
 for p in $PACKAGES; do

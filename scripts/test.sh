@@ -20,13 +20,10 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-# The test VM boots what build/testvm.cpio.gz holds: (re)pack it when it is
-# missing or older than the module, the tests or the VMM ("make && test.sh").
-stale=$(find build/yakvm.ko build/tests build/bin build/guests -newer build/testvm.cpio.gz \
-	2>/dev/null | head -1)
-if [ ! -e build/testvm.cpio.gz ] || [ -n "$stale" ]; then
-	make --no-print-directory initramfs || exit 1
-fi
+# The VM runs what the initramfs holds: pack it from the current build, so
+# `make && scripts/test.sh` never tests stale binaries.
+make --no-print-directory initramfs > /dev/null ||
+	{ echo "test.sh: make initramfs failed" >&2; exit 1; }
 
 start=$(date +%s)
 passed=0 failed=0 skipped=0
@@ -40,6 +37,24 @@ result() {		# result ok|FAIL|skip NAME [WHY]
 	skip) skipped=$((skipped + 1)); echo "skip $name: $why" ;;
 	*) failed=$((failed + 1)); echo "FAIL $name: $why" ;;
 	esac
+}
+
+# count_results [PREFIX] < LINES: counts the "ok|FAIL|skip NAME[: why]" lines.
+count_results() {
+	local status name why
+	while read -r status name why; do
+		result "$status" "${1:+$1/}$name" "${why#: }"
+	done < <(sed -E 's/^(ok|FAIL|skip) ([^:]*)(: )?/\1 \2 /')
+}
+
+# unicorn_judge CPU RESULTS: replays the boot's single-step traces in unicorn,
+# an independent emulator, on the host (docs/testing.md, "Single-step judge").
+unicorn_judge() {
+	local verdicts=$out/unicorn-$1.results
+	/usr/bin/python3 scripts/unicorn-compare.py "$2" > "$verdicts" 2> "$verdicts.err"
+	[ -s "$verdicts.err" ] &&
+		echo "FAIL unicorn/judge: the judge crashed: $(tail -1 "$verdicts.err")" >> "$verdicts"
+	count_results "$1" < <(grep -E '^(ok|FAIL|skip) ' "$verdicts")
 }
 
 # judge TAG RESULTS LOG RC: counts one boot's results and checks its kernel log.
@@ -73,9 +88,12 @@ boot() {		# boot CPU MODE TIMEOUT: runs the VM; sets res, log, rc
 	log=$out/$2-$1.log
 	scripts/testvm.sh --cpu "$1" --mode "$2" --timeout "$3" --threads "$threads" \
 		--results "$res" --log "$log" ${filter:+--filter "$filter"} |
-		sed -u "s/^/[${2/#test/$1}] /"
+		sed -u "/^@step /d; s/^/[${2/#test/$1}] /"	# step traces: results file only
 	rc=${PIPESTATUS[0]}
 }
+
+echo "== host-side checks: build warnings, sparse, checkpatch"
+count_results < <(scripts/style.sh)
 
 if [ "$selfcheck" = 1 ]; then
 	echo "== harness self-check: a run with a failing test and a kernel warning"
@@ -109,6 +127,7 @@ for cpu in $cpus; do
 	echo "== suite on CPU model $cpu ($threads-threaded TCG unless KVM runs the outer VM)"
 	boot "$cpu" test "$suite_timeout"
 	judge "$cpu" "$res" "$log" "$rc"
+	unicorn_judge "$cpu" "$res"
 done
 
 elapsed=$(( $(date +%s) - start ))

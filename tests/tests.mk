@@ -16,19 +16,22 @@ TEST_CFLAGS := $(CSTD) $(WARN) -O2 -g -Itests/lib -fno-pie -mno-red-zone \
 	       -mstringop-strategy=rep_byte
 TEST_LDFLAGS := -static -no-pie -pthread
 
-# Programs with their own main() and no use of the library are built alone:
-# the benchmarks (build/tests/bench, run by `make bench`) and the fuzzer.
-TEST_STANDALONE := $(wildcard tests/bench.c tests/fuzz.c)
+# Programs with their own main() are built alone, without the library; they
+# are suite tests (NAME.test) except the tools the suite does not run
+# (build/tests/bench, run by `make bench`).
+TEST_STANDALONE := $(shell grep -l '^int main' tests/*.c 2>/dev/null)
+TEST_TOOLS      := $(filter tests/bench.c,$(TEST_STANDALONE))
 
 TEST_HEADERS  := $(wildcard tests/lib/*.h)
 TEST_LIB_OBJS := $(patsubst tests/lib/%,$(TEST_OBJDIR)/%.o,\
 		 $(wildcard tests/lib/*.c tests/lib/*.S))
-TEST_BINS     := $(patsubst tests/%.c,$(TEST_DIR)/%.test,\
+LIB_TESTS     := $(patsubst tests/%.c,$(TEST_DIR)/%.test,\
 		 $(filter-out $(TEST_STANDALONE),$(wildcard tests/*.c)))
-TEST_BINS     += $(patsubst tests/%.c,$(TEST_DIR)/%,$(filter tests/bench.c,$(TEST_STANDALONE)))
-TEST_BINS     += $(patsubst tests/%.c,$(TEST_DIR)/%.test,$(filter tests/fuzz.c,$(TEST_STANDALONE)))
+ALONE_TESTS   := $(patsubst tests/%.c,$(TEST_DIR)/%.test,\
+		 $(filter-out $(TEST_TOOLS),$(TEST_STANDALONE)))
+TOOLS         := $(patsubst tests/%.c,$(TEST_DIR)/%,$(TEST_TOOLS))
 
-tests: $(TEST_BINS)
+tests: $(LIB_TESTS) $(ALONE_TESTS) $(TOOLS)
 
 # Keep the library objects: make would delete them as intermediates.
 .SECONDARY: $(TEST_LIB_OBJS)
@@ -43,7 +46,7 @@ $(TEST_OBJDIR)/%.S.o: tests/lib/%.S
 	@echo "  CC      $@"
 	@$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
-$(TEST_DIR)/%.test: tests/%.c $(TEST_LIB_OBJS) $(TEST_HEADERS)
+$(LIB_TESTS): $(TEST_DIR)/%.test: tests/%.c $(TEST_LIB_OBJS) $(TEST_HEADERS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	@$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(TEST_LDFLAGS)
@@ -54,8 +57,8 @@ define build_standalone
 	@$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 endef
 
-$(TEST_DIR)/bench: tests/bench.c
+$(ALONE_TESTS): $(TEST_DIR)/%.test: tests/%.c
 	$(build_standalone)
 
-$(TEST_DIR)/fuzz.test: tests/fuzz.c
+$(TOOLS): $(TEST_DIR)/%: tests/%.c
 	$(build_standalone)

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tracepoints yakvm:yakvm_entry and yakvm:yakvm_exit, readable with perf,
+ * trace-cmd or /sys/kernel/tracing/events/yakvm/.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM yakvm
+
+#if !defined(_YAKVM_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _YAKVM_TRACE_H
+
+#include <linux/tracepoint.h>
+
+TRACE_EVENT(yakvm_entry,
+	TP_PROTO(unsigned int vm, unsigned int vcpu, u64 rip),
+	TP_ARGS(vm, vcpu, rip),
+	TP_STRUCT__entry(
+		__field(unsigned int, vm)
+		__field(unsigned int, vcpu)
+		__field(u64, rip)
+	),
+	TP_fast_assign(
+		__entry->vm = vm;
+		__entry->vcpu = vcpu;
+		__entry->rip = rip;
+	),
+	TP_printk("vm %u vcpu %u rip 0x%llx", __entry->vm, __entry->vcpu,
+		  __entry->rip)
+);
+
+TRACE_EVENT(yakvm_exit,
+	TP_PROTO(unsigned int vm, unsigned int vcpu, u32 exit_code, u64 rip,
+		 u64 info1, u64 info2),
+	TP_ARGS(vm, vcpu, exit_code, rip, info1, info2),
+	TP_STRUCT__entry(
+		__field(unsigned int, vm)
+		__field(unsigned int, vcpu)
+		__field(u32, exit_code)
+		__field(u64, rip)
+		__field(u64, info1)
+		__field(u64, info2)
+	),
+	TP_fast_assign(
+		__entry->vm = vm;
+		__entry->vcpu = vcpu;
+		__entry->exit_code = exit_code;
+		__entry->rip = rip;
+		__entry->info1 = info1;
+		__entry->info2 = info2;
+	),
+	TP_printk("vm %u vcpu %u reason 0x%x %s rip 0x%llx info 0x%llx 0x%llx",
+		  __entry->vm, __entry->vcpu, __entry->exit_code,
+		  __print_symbolic(__entry->exit_code,
+				   { SVM_EXIT_EXCP_BASE + 1, "db" },
+				   { SVM_EXIT_EXCP_BASE + 3, "bp" },
+				   { SVM_EXIT_EXCP_BASE + 17, "ac" },
+				   { SVM_EXIT_INTR, "intr" },
+				   { SVM_EXIT_NMI, "nmi" },
+				   { SVM_EXIT_VINTR, "vintr" },
+				   { SVM_EXIT_CPUID, "cpuid" },
+				   { SVM_EXIT_HLT, "hlt" },
+				   { SVM_EXIT_IOIO, "io" },
+				   { SVM_EXIT_MSR, "msr" },
+				   { SVM_EXIT_SHUTDOWN, "shutdown" },
+				   { SVM_EXIT_VMMCALL, "vmmcall" },
+				   { SVM_EXIT_XSETBV, "xsetbv" },
+				   { SVM_EXIT_NPF, "npf" },
+				   { (u32)SVM_EXIT_ERR, "invalid" }),
+		  __entry->rip, __entry->info1, __entry->info2)
+);
+
+#endif /* _YAKVM_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>

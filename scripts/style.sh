@@ -1,0 +1,51 @@
+#!/bin/bash
+# Host-side quality checks run by `make test`, one result line each:
+# the module builds with no warning, sparse (C=2) reports nothing, and
+# checkpatch.pl (from Debian's linux-source package) is clean for driver/.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+kver=$(cat build/kver 2>/dev/null || scripts/kver.sh)
+kdir=/usr/src/linux-headers-$kver
+src=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
+cp_dir=build/checkpatch
+driver_files=$(ls driver/*.c driver/*.h driver/*.S | grep -v '\.mod\.c$')
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rsync -a --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' driver/ "$tmp/driver/" 2>/dev/null ||
+	cp -r driver "$tmp/driver"
+
+# A fresh out-of-tree build, so every file is compiled (and checked) again.
+if make -C "$kdir" M="$tmp/driver" modules > "$tmp/build.log" 2>&1 &&
+   ! grep -q 'warning:' "$tmp/build.log"; then
+	echo "ok style/module-builds-without-warnings"
+else
+	echo "FAIL style/module-builds-without-warnings: $(grep -m3 -E 'warning:|error:' "$tmp/build.log" | tr '\n' ' ')"
+fi
+make -C "$kdir" M="$tmp/driver" clean > /dev/null 2>&1
+if make -C "$kdir" M="$tmp/driver" C=2 modules > "$tmp/sparse.log" 2>&1 &&
+   ! grep -E '^[^ ].*: (warning|error):' "$tmp/sparse.log" | grep -q .; then
+	echo "ok style/sparse-clean"
+else
+	echo "FAIL style/sparse-clean: $(grep -m3 -E 'warning:|error:' "$tmp/sparse.log" | tr '\n' ' ')"
+fi
+
+if [ -z "$src" ]; then
+	echo "skip style/checkpatch: no /usr/src/linux-source-*.tar.xz (make env installs it)"
+	exit 0
+fi
+if [ ! -x "$cp_dir/checkpatch.pl" ]; then
+	mkdir -p "$cp_dir"
+	top=$(basename "$src" .tar.xz)
+	tar -xJf "$src" -C "$cp_dir" --strip-components=2 \
+		"$top/scripts/checkpatch.pl" "$top/scripts/spelling.txt" \
+		"$top/scripts/const_structs.checkpatch"
+fi
+# shellcheck disable=SC2086
+out=$("$cp_dir/checkpatch.pl" --no-tree -f --terse $driver_files 2>&1 |
+	grep -v "^total: 0 errors, 0 warnings")
+if [ -z "$out" ]; then
+	echo "ok style/checkpatch-clean"
+else
+	echo "FAIL style/checkpatch-clean: $(echo "$out" | head -5 | tr '\n' ' ')"
+fi

@@ -1,0 +1,56 @@
+/* What the user asked for on the command line. */
+#ifndef YAKVM_CONFIG_H
+#define YAKVM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum image_format {
+	FORMAT_AUTO,
+	FORMAT_FLAT,
+	FORMAT_ELF,
+	FORMAT_MULTIBOOT,
+	FORMAT_BZIMAGE,		/* Linux: recognised, loader comes with the Linux issue */
+};
+
+enum cpu_mode {
+	MODE_REAL,
+	MODE_PROT,
+	MODE_LONG,
+};
+
+/* A real-mode entry point is a segment:offset pair; other modes use a linear address. */
+struct entry_point {
+	bool set;
+	bool segmented;
+	uint16_t segment;
+	uint64_t offset;
+};
+
+struct vm_config {
+	const char *dev_path;
+	uint64_t mem_size;
+	unsigned int nr_cpus;
+	enum image_format format;
+	bool load_set;
+	uint64_t load_addr;
+	struct entry_point entry;
+	bool mode_set;
+	enum cpu_mode mode;
+	const char *cmdline;
+	const char *initrd;
+	const char *image;
+	bool trace_exits;
+	bool strict;
+};
+
+#define DEFAULT_DEVICE "/dev/yakvm"
+#define DEFAULT_MEM_SIZE (64ULL << 20)
+
+/* The names --format and --mode take. */
+const char *format_name(enum image_format format);
+bool format_from_name(const char *name, enum image_format *format);
+const char *mode_name(enum cpu_mode mode);
+bool mode_from_name(const char *name, enum cpu_mode *mode);
+
+#endif

@@ -1,0 +1,26 @@
+/* The state every vCPU starts in: mode, entry point and a few registers. */
+#ifndef YAKVM_CPUMODE_H
+#define YAKVM_CPUMODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct vm;
+
+struct boot_cpu {
+	enum cpu_mode mode;
+	uint16_t real_cs;	/* real mode: CS selector; RIP is the offset */
+	uint64_t rip;
+	uint64_t rsp;
+	uint64_t rax, rbx, rsi, rdi;
+};
+
+/* Writes the GDT (and for long mode the page tables) and sets every vCPU's
+ * registers; fail()s on an ioctl error. */
+void cpumode_setup(struct vm *vm, const struct boot_cpu *boot);
+/* "real mode at 0000:1000", "long mode at 0x100000". */
+void cpumode_describe(const struct boot_cpu *boot, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * vCPU threads and the exit loop.
+ *
+ * Stopping a vCPU that spins in the guest: the main thread sets the VM's
+ * stop flag and sends VCPU_KICK_SIGNAL to the vCPU thread.  A signal pending
+ * during KVM_RUN makes it return EINTR; one that arrives just before the
+ * ioctl would be lost, so the handler also sets kvm_run.immediate_exit, which
+ * makes the next KVM_RUN return EINTR at once (api.rst, "immediate_exit").
+ * Either way the loop sees the stop flag and the thread ends.
+ */
+#include "vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "cpuid.h"
+#include "dump.h"
+#include "exit.h"
+#include "status.h"
+#include "util.h"
+#include "vm.h"
+
+static __thread struct kvm_run *volatile this_thread_run;
+
+void vcpu_create(struct vm *vm, unsigned int id, struct vcpu *vcpu)
+{
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0)
+		fail(STATUS_SETUP, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+	vcpu->run = mmap(NULL, vm->run_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED)
+		fail(STATUS_SETUP, "mmap of vCPU %u's kvm_run: %s", id, strerror(errno));
+	cpuid_set(vcpu);
+}
+
+static void kick_handler(int sig)
+{
+	struct kvm_run *run = this_thread_run;
+
+	(void)sig;
+	if (run)
+		run->immediate_exit = 1;
+}
+
+void vcpu_install_kick_handler(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+}
+
+/* One switch over the exit reason; each case is one call (exit.c). */
+static enum exit_action handle_exit(struct vcpu *vcpu)
+{
+	switch (vcpu->run->exit_reason) {
+	case KVM_EXIT_IO:
+		return exit_io(vcpu);
+	case KVM_EXIT_MMIO:
+		return exit_mmio(vcpu);
+	case KVM_EXIT_HLT:
+		return exit_hlt(vcpu);
+	case KVM_EXIT_SHUTDOWN:
+		return exit_shutdown(vcpu);
+	case KVM_EXIT_FAIL_ENTRY:
+		return exit_fail_entry(vcpu);
+	case KVM_EXIT_INTERNAL_ERROR:
+		return exit_internal_error(vcpu);
+	case KVM_EXIT_INTR:
+		return EXIT_CONTINUE;
+	default:
+		return exit_unexpected(vcpu);
+	}
+}
+
+static enum exit_action run_once(struct vcpu *vcpu)
+{
+	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+		/* EINTR: kicked (or immediate_exit); the loop checks the stop flag. */
+		if (errno == EINTR || errno == EAGAIN)
+			return EXIT_CONTINUE;
+		return exit_run_failed(vcpu, errno);
+	}
+	if (vcpu->vm->trace_exits)
+		trace_exit(vcpu);
+	return handle_exit(vcpu);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	sigset_t kick;
+
+	this_thread_run = vcpu->run;
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	while (!vm_is_stopping(vcpu->vm)) {
+		if (run_once(vcpu) == EXIT_VCPU_DONE)
+			break;
+	}
+	return NULL;
+}
+
+void vcpus_start(struct vm *vm)
+{
+	unsigned int i;
+	int r;
+
+	vm->running_vcpus = vm->nr_vcpus;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+		if (r) {
+			msg("cannot start vCPU %u's thread: %s", i, strerror(r));
+			vm_request_stop(vm, STATUS_SETUP);
+			return;
+		}
+		vcpu->thread_started = true;
+	}
+}
+
+unsigned int vcpus_stop(struct vm *vm)
+{
+	unsigned int i, joined = 0;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].thread_started)
+			pthread_kill(vm->vcpus[i].thread, VCPU_KICK_SIGNAL);
+	}
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		if (!vm->vcpus[i].thread_started)
+			continue;
+		pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].thread_started = false;
+		joined++;
+	}
+	return joined;
+}
