@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Entry stubs of the 64-bit guest IDT (vectors 0-31).  Each stub makes the
+ * Entry points of the 64-bit guest IDT (vectors 0-31).  Each one makes the
  * frame uniform -- a dummy error code where the CPU pushes none, then the
  * vector -- and joins guest_exception_common, which saves the general
  * registers as a struct ex_regs (guest.h) and calls guest_exception_dispatch.
- * guest_idt_stubs[] holds the stubs' addresses for the host to put in the IDT.
+ * guest_idt_entries[] holds their addresses for the host to put in the IDT.
  */
 	.text
 	.code64
 
 /* The CPU pushes an error code itself for vectors 8, 10-14, 17, 21, 29, 30. */
-	.macro stub vector
+	.macro entry vector
 	.align 16
-guest_idt_stub_\vector:
+guest_idt_entry_\vector:
 	.if !((\vector == 8) || (\vector >= 10 && \vector <= 14) || (\vector == 17) || \
 	      (\vector == 21) || (\vector == 29) || (\vector == 30))
 	pushq	$0
@@ -24,7 +24,7 @@ guest_idt_stub_\vector:
 	.altmacro
 	.set	vec, 0
 	.rept	32
-	stub	%vec
+	entry	%vec
 	.set	vec, vec + 1
 	.endr
 
@@ -66,14 +66,14 @@ guest_exception_common:
 
 	.section .rodata
 	.align 8
-	.globl	guest_idt_stubs
-guest_idt_stubs:
-	.macro stub_address vector
-	.quad	guest_idt_stub_\vector
+	.globl	guest_idt_entries
+guest_idt_entries:
+	.macro entry_address vector
+	.quad	guest_idt_entry_\vector
 	.endm
 	.set	vec, 0
 	.rept	32
-	stub_address %vec
+	entry_address %vec
 	.set	vec, vec + 1
 	.endr
 

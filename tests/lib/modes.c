@@ -83,15 +83,15 @@ static void build_gdt(struct vm *vm)
 		gdt[i] = descriptor(&gdt_segments[i]);
 }
 
-/* 64-bit interrupt gates to the stubs of guest_idt.S. */
+/* 64-bit interrupt gates to the entry points of guest_idt.S. */
 static void build_idt(struct vm *vm)
 {
-	extern const uint64_t guest_idt_stubs[GUEST_NR_VECTORS];
+	extern const uint64_t guest_idt_entries[GUEST_NR_VECTORS];
 	uint64_t *idt = gpa_to_hva(vm, GPA_IDT);
 	int i;
 
 	for (i = 0; i < GUEST_NR_VECTORS; i++) {
-		uint64_t off = guest_idt_stubs[i];
+		uint64_t off = guest_idt_entries[i];
 
 		idt[2 * i] = (off & 0xffff) | (uint64_t)SEL_CODE64 << 16 |
 			     0x8eULL << 40 | (off >> 16 & 0xffff) << 48;
