@@ -105,6 +105,7 @@ static void vmcb_init_save(struct yakvm_vcpu *vcpu)
 
 void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
 {
+	set_bit(ilog2(YAKVM_REQ_TLB_FLUSH), &vcpu->requests);
 	vmcb_init_control(vcpu);
 	vmcb_init_save(vcpu);
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
@@ -378,6 +379,11 @@ static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	vcpu->vmcb->control.int_ctl |= k->cr8 & V_TPR_MASK;
 	vcpu->apic_base = k->apic_base;
 	vcpu->vmcb->control.clean = 0;
+	/*
+	 * New CR0/CR3/CR4 from outside the guest: the CPU keeps the guest's
+	 * TLB entries across VMRUN (they are tagged by ASID), so drop them.
+	 */
+	set_bit(ilog2(YAKVM_REQ_TLB_FLUSH), &vcpu->requests);
 	pending = find_first_bit((unsigned long *)k->interrupt_bitmap,
 				 KVM_NR_INTERRUPTS);
 	vcpu->irq.pending = pending < KVM_NR_INTERRUPTS;
