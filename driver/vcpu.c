@@ -105,13 +105,12 @@ static void vmcb_init_save(struct yakvm_vcpu *vcpu)
 
 void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
 {
-	set_bit(ilog2(YAKVM_REQ_TLB_FLUSH), &vcpu->requests);
 	vmcb_init_control(vcpu);
 	vmcb_init_save(vcpu);
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
 	vcpu->regs[YAKVM_RDX] = yakvm_cpuid_signature(vcpu);
 	vcpu->xcr0 = XFEATURE_MASK_FP;
-	vcpu->asid_generation = 0;
+	vcpu->asid_generation = 0;	/* a fresh ASID: no stale translations */
 	vcpu->pending = YAKVM_USER_NONE;
 	vcpu->exception.pending = false;
 	vcpu->irq.pending = false;
