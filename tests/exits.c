@@ -104,18 +104,6 @@ static void run_triple_fault(const struct test_ctx *ctx, enum guest_mode mode,
 	vm_free(v->vm);
 }
 
-TEST_CASE(triple_fault_real_mode) { run_triple_fault(ctx, MODE_REAL, &triple16); }
-TEST_CASE(triple_fault_long64) { run_triple_fault(ctx, MODE_LONG, &triple64); }
-
-static void shutdown_scenario(const struct test_dev *dev, struct vcpu_snapshot *out)
-{
-	struct vcpu *v = vm_with_low_code(dev, MODE_LONG, &triple64);
-
-	vcpu_run(v);
-	vcpu_snapshot(v, out);
-	vm_free(v->vm);
-}
-
 /*
  * DIFFERENCE: after a shutdown KVM puts the vCPU in the INIT state, which
  * keeps CR0.CD and CR0.NW from before; yakvm resets it (CR0 = 0x60000010),
@@ -125,6 +113,25 @@ static void shutdown_scenario(const struct test_dev *dev, struct vcpu_snapshot *
 static void mask_cache_disable(struct vcpu_snapshot *s)
 {
 	s->sregs.cr0 &= ~(CR0_CD | CR0_NW);
+}
+
+TEST_CASE_OPTS(triple_fault_real_mode, .compare_mask = mask_cache_disable)
+{
+	run_triple_fault(ctx, MODE_REAL, &triple16);
+}
+
+TEST_CASE_OPTS(triple_fault_long64, .compare_mask = mask_cache_disable)
+{
+	run_triple_fault(ctx, MODE_LONG, &triple64);
+}
+
+static void shutdown_scenario(const struct test_dev *dev, struct vcpu_snapshot *out)
+{
+	struct vcpu *v = vm_with_low_code(dev, MODE_LONG, &triple64);
+
+	vcpu_run(v);
+	vcpu_snapshot(v, out);
+	vm_free(v->vm);
 }
 
 TEST_DIFF(state_after_shutdown)

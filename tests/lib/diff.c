@@ -37,7 +37,8 @@ static const struct field fields[] = {
 	SEG(cs), SEG(ds), SEG(es), SEG(fs), SEG(gs), SEG(ss), SEG(tr), SEG(ldt),
 	SREG(gdt.base), SREG(gdt.limit), SREG(idt.base), SREG(idt.limit),
 	SREG(cr0), SREG(cr2), SREG(cr3), SREG(cr4), SREG(cr8), SREG(efer),
-	SREG(apic_base), SREG(interrupt_bitmap),
+	SREG(apic_base), SREG(interrupt_bitmap[0]), SREG(interrupt_bitmap[1]),
+	SREG(interrupt_bitmap[2]), SREG(interrupt_bitmap[3]),
 };
 
 static uint64_t field_value(const struct vcpu_snapshot *s, const struct field *f)
@@ -46,6 +47,15 @@ static uint64_t field_value(const struct vcpu_snapshot *s, const struct field *f
 
 	memcpy(&v, (const uint8_t *)s + f->offset, f->size < 8 ? f->size : 8);
 	return v;
+}
+
+void snapshot_for_each_field(const struct vcpu_snapshot *s, snapshot_field_fn fn,
+			     void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		fn(fields[i].name, field_value(s, &fields[i]), arg);
 }
 
 void diff_devices(const struct test_ctx *ctx, diff_scenario_fn fn,

@@ -25,6 +25,11 @@ typedef void (*diff_mask_fn)(struct vcpu_snapshot *s);
 
 void vcpu_snapshot(struct vcpu *v, struct vcpu_snapshot *out);
 
+/* Calls @fn with the name and value of every field diff_devices() compares. */
+typedef void (*snapshot_field_fn)(const char *name, uint64_t value, void *arg);
+void snapshot_for_each_field(const struct vcpu_snapshot *s, snapshot_field_fn fn,
+			     void *arg);
+
 /* Runs @fn on ctx->devs[0] and ctx->devs[1] and compares the snapshots. */
 void diff_devices(const struct test_ctx *ctx, diff_scenario_fn fn,
 		  diff_mask_fn mask);

@@ -23,11 +23,13 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "trace.h"
 
 #define MAX_CASES		128
 #define MAX_DEVS		4
 #define DEFAULT_TIMEOUT_S	30
 #define VERDICT_LEN		1024
+#define TRACE_TEXT_SIZE		(32UL << 20)	/* the port-range guests need ~14 MiB */
 
 /* A child's exit status says what its verdict is; the reason is in shared memory. */
 enum { CHILD_OK = 0, CHILD_FAIL = 1, CHILD_SKIP = 2 };
@@ -42,6 +44,7 @@ static struct test_case cases[MAX_CASES];
 static int nr_cases;
 static char *verdict;		/* MAP_SHARED page: the child's reason */
 static const char *binary_name;
+static struct trace_buf *trace_shared;	/* MAP_SHARED: the child's trace */
 
 void test_register(const char *name, test_fn fn, struct test_opts opts)
 {
@@ -162,9 +165,32 @@ static int wait_child(pid_t pid, unsigned int timeout_s)
 	return CHILD_FAIL;
 }
 
-/* Runs @tc with @ctx in a child; prints the verdict; returns true if it failed. */
+static bool traced(const struct test_case *tc)
+{
+	return !tc->opts.diff && !tc->opts.why_not_compared;
+}
+
+/* A copy of the trace the child left, for comparing devices later. */
+static struct trace_buf *copy_trace(void)
+{
+	size_t size = sizeof(*trace_shared) + trace_shared->used;
+	struct trace_buf *t = malloc(size);
+
+	if (!t) {
+		fprintf(stderr, "out of memory for a trace of %zu bytes\n", size);
+		exit(2);
+	}
+	memcpy(t, trace_shared, size);
+	t->size = t->used;
+	return t;
+}
+
+/*
+ * Runs @tc with @ctx in a child; prints the verdict; returns true if it
+ * failed.  A case that passed leaves its trace in @trace, when given.
+ */
 static bool run_case(const struct test_case *tc, const struct test_ctx *ctx,
-		     const char *label)
+		     const char *label, struct trace_buf **trace)
 {
 	pid_t pid;
 	int status;
@@ -178,12 +204,16 @@ static bool run_case(const struct test_case *tc, const struct test_ctx *ctx,
 		return true;
 	}
 	if (pid == 0) {
+		if (trace && traced(tc))
+			trace_start(trace_shared, tc->opts.compare_mask);
 		tc->fn(ctx);
 		fflush(stdout);
 		_exit(CHILD_OK);
 	}
 	status = wait_child(pid, tc->opts.timeout_s);
 	print_verdict(status, label);
+	if (trace && status == CHILD_OK)
+		*trace = traced(tc) ? copy_trace() : calloc(1, sizeof(**trace));
 	return status == CHILD_FAIL;
 }
 
@@ -198,6 +228,8 @@ struct dev_state {
 
 static struct dev_state devs[MAX_DEVS];
 static int nr_devs;
+/* What each case's guests did on each device, when the case passed there. */
+static struct trace_buf *traces[MAX_CASES][MAX_DEVS];
 
 static void add_dev(const char *path)
 {
@@ -246,7 +278,7 @@ static const char *why_not(const struct test_case *tc, const struct dev_state *d
 }
 
 static bool run_on_device(const struct test_case *tc, const struct dev_state *d,
-			  const char *filter)
+			  const char *filter, struct trace_buf **trace)
 {
 	struct test_ctx ctx = { .dev = &d->dev, .other = first_other_usable(d) };
 	char label[256];
@@ -260,26 +292,36 @@ static bool run_on_device(const struct test_case *tc, const struct dev_state *d,
 		printf("skip %s: %s\n", label, why);
 		return false;
 	}
-	return run_case(tc, &ctx, label);
+	return run_case(tc, &ctx, label, trace);
 }
 
-/* Differential cases compare yakvm with the first other usable device. */
+/* Differential cases compare yakvm with the first other device. */
+static void diff_pair(int *yakvm, int *other)
+{
+	int i;
+
+	*yakvm = *other = -1;
+	for (i = 0; i < nr_devs; i++) {
+		if (devs[i].dev.is_yakvm && *yakvm < 0)
+			*yakvm = i;
+		else if (*other < 0)
+			*other = i;
+	}
+}
+
 static bool run_diff(const struct test_case *tc, const char *filter)
 {
 	const struct dev_state *yakvm = NULL, *other = NULL;
 	struct test_ctx ctx = { 0 };
 	char label[256];
-	int i;
+	int y, o;
 
 	snprintf(label, sizeof(label), "diff/%s/%s", binary_name, tc->name);
 	if (!matches(filter, label))
 		return false;
-	for (i = 0; i < nr_devs; i++) {
-		if (devs[i].dev.is_yakvm && !yakvm)
-			yakvm = &devs[i];
-		else if (!other)
-			other = &devs[i];
-	}
+	diff_pair(&y, &o);
+	yakvm = y >= 0 ? &devs[y] : NULL;
+	other = o >= 0 ? &devs[o] : NULL;
 	if (!yakvm || !other || !yakvm->usable || !other->usable) {
 		printf("skip %s: needs /dev/yakvm and another usable device%s%s\n",
 		       label, other && !other->usable ? "; " : "",
@@ -288,7 +330,38 @@ static bool run_diff(const struct test_case *tc, const char *filter)
 	}
 	ctx.devs[0] = &yakvm->dev;
 	ctx.devs[1] = &other->dev;
-	return run_case(tc, &ctx, label);
+	return run_case(tc, &ctx, label, NULL);
+}
+
+/*
+ * Every case that passed on both devices and ran guests: their traces must
+ * be the same (trace.h), or the case says why they cannot be.
+ */
+static bool compare_traces(int c)
+{
+	const struct test_case *tc = &cases[c];
+	struct trace_buf *a, *b;
+	char label[256], why[VERDICT_LEN];
+	int y, o;
+
+	diff_pair(&y, &o);
+	if (y < 0 || o < 0 || !traces[c][y] || !traces[c][o])
+		return false;
+	a = traces[c][y];
+	b = traces[c][o];
+	snprintf(label, sizeof(label), "diff/%s/%s", binary_name, tc->name);
+	if (tc->opts.why_not_compared) {
+		printf("skip %s: not compared: %s\n", label, tc->opts.why_not_compared);
+		return false;
+	}
+	if (trace_empty(a) && trace_empty(b))
+		return false;		/* no guest ran */
+	if (trace_compare(a, b, devs[y].dev.name, devs[o].dev.name, why, sizeof(why))) {
+		printf("ok %s\n", label);
+		return false;
+	}
+	printf("FAIL %s: the guests did different things: %s\n", label, why);
+	return true;
 }
 
 static void usage(void)
@@ -341,13 +414,24 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 2;
 	}
+	trace_shared = mmap(NULL, sizeof(*trace_shared) + TRACE_TEXT_SIZE,
+			    PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (trace_shared == MAP_FAILED) {
+		perror("mmap");
+		return 2;
+	}
+	trace_shared->size = TRACE_TEXT_SIZE;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 0; i < nr_devs; i++)
 		for (c = 0; c < nr_cases; c++)
 			if (!cases[c].opts.diff)
-				failed |= run_on_device(&cases[c], &devs[i], filter);
+				failed |= run_on_device(&cases[c], &devs[i], filter,
+							&traces[c][i]);
 	for (c = 0; c < nr_cases; c++)
 		if (cases[c].opts.diff)
 			failed |= run_diff(&cases[c], filter);
+	for (c = 0; c < nr_cases; c++)
+		failed |= compare_traces(c);
 	return failed ? 1 : 0;
 }

@@ -33,12 +33,21 @@ struct test_ctx {
 	const struct test_dev *other;	/* another usable device, or NULL */
 };
 
+struct vcpu_snapshot;
+
 struct test_opts {
 	unsigned int timeout_s;		/* default 30 */
 	bool only_yakvm;		/* skipped on other devices, with why */
 	const char *why_only_yakvm;
 	bool needs_other;		/* needs a second usable device (ctx->other) */
 	bool diff;			/* differential: run once with both devices */
+	/*
+	 * Every other case's guests are traced on each device and compared
+	 * (trace.h): unless this says why they cannot be ...
+	 */
+	const char *why_not_compared;
+	/* ... or this clears what the devices may report differently. */
+	void (*compare_mask)(struct vcpu_snapshot *s);
 };
 
 typedef void (*test_fn)(const struct test_ctx *ctx);

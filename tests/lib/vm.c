@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "trace.h"
 #include "vm.h"
 
 #define MAX_CPUID_ENTRIES	256
@@ -40,6 +41,7 @@ struct vm *vm_create(const struct test_dev *dev, uint64_t mem_size)
 	if (size < (int)sizeof(struct kvm_run))
 		test_fail("KVM_GET_VCPU_MMAP_SIZE: %d (%s)", size, strerror(errno));
 	vm->run_size = size;
+	trace_vm_created(vm);
 	if (mem_size)
 		vm_add_memory(vm, 0, 0, mem_size, 0);
 	return vm;
@@ -58,6 +60,7 @@ void vm_free(struct vm *vm)
 
 	if (!vm)
 		return;
+	trace_vm_freed(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vcpu_free(vm->vcpus[i]);
 	close(vm->fd);
@@ -250,7 +253,13 @@ void vcpu_set_sregs(struct vcpu *v, const struct kvm_sregs *sregs)
 
 int vcpu_run_raw(struct vcpu *v)
 {
-	return ioctl(v->fd, KVM_RUN, 0);
+	int r = ioctl(v->fd, KVM_RUN, 0);
+	int saved_errno = errno;
+
+	if (!r)
+		trace_exit(v);
+	errno = saved_errno;
+	return r;
 }
 
 uint32_t vcpu_run(struct vcpu *v)

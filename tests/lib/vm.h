@@ -34,6 +34,7 @@ struct vcpu {
 	uint32_t id;
 	int fd;
 	struct kvm_run *run;
+	bool ran;			/* a KVM_RUN returned 0: its state is traced */
 };
 
 struct vm {
@@ -47,6 +48,7 @@ struct vm {
 	int nr_vcpus;
 	bool image_loaded;		/* the test binary is in guest memory */
 	bool tables_built;		/* GDT, IDT, page tables are */
+	int trace_id;			/* the case's VMs, counted (trace.h) */
 };
 
 /* Opens @path (O_RDWR) or ends the case. */

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Traces of what the guests of a case did (see trace.h): recording in the
+ * case's child, comparison of two devices' traces in the runner.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "trace.h"
+
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+#define LINE_MAX_LEN	400
+
+static struct trace_buf *trace;
+static diff_mask_fn trace_mask;
+static int next_vm_id;
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void trace_start(struct trace_buf *buf, diff_mask_fn mask)
+{
+	trace = buf;
+	trace_mask = mask;
+	buf->used = 0;
+	buf->truncated = false;
+	buf->nr_keys = 0;
+}
+
+bool trace_empty(const struct trace_buf *t)
+{
+	return t->nr_keys == 0;
+}
+
+static uint64_t fnv1a(uint64_t hash, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		hash = (hash ^ (uint8_t)s[i]) * FNV_PRIME;
+	return hash;
+}
+
+/* The key's entry; vCPUs past the table's end share its last entry. */
+static struct trace_key *key_entry(const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < trace->nr_keys; i++)
+		if (!strcmp(trace->keys[i].name, name))
+			return &trace->keys[i];
+	if (trace->nr_keys == TRACE_MAX_KEYS)
+		return &trace->keys[TRACE_MAX_KEYS - 1];
+	snprintf(trace->keys[i].name, sizeof(trace->keys[i].name), "%s", name);
+	trace->keys[i].hash = FNV_OFFSET;
+	trace->keys[i].lines = 0;
+	trace->nr_keys++;
+	return &trace->keys[i];
+}
+
+static void __attribute__((format(printf, 2, 3)))
+record(const struct vcpu *v, const char *fmt, ...)
+{
+	char key[24], line[LINE_MAX_LEN];
+	struct trace_key *k;
+	va_list ap;
+	int n;
+
+	if (!trace)
+		return;
+	snprintf(key, sizeof(key), "vm%d.vcpu%u", v->vm->trace_id, v->id);
+	n = snprintf(line, sizeof(line), "%s ", key);
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	pthread_mutex_lock(&trace_lock);
+	k = key_entry(key);
+	k->hash = fnv1a(k->hash, line, n);
+	k->lines++;
+	if (trace->used + n <= trace->size) {
+		memcpy(trace->text + trace->used, line, n);
+		trace->used += n;
+	} else {
+		trace->truncated = true;
+	}
+	pthread_mutex_unlock(&trace_lock);
+}
+
+void trace_vm_created(struct vm *vm)
+{
+	vm->trace_id = next_vm_id++;
+}
+
+/* ---------------------------------------------------------------- */
+/* Exits                                                            */
+
+/* A ucall, if the exit is one whose struct lies in guest RAM. */
+static bool read_ucall(struct vcpu *v, struct ucall *uc)
+{
+	struct kvm_run *run = v->run;
+	struct kvm_regs regs;
+	void *src;
+
+	if (run->io.port != UCALL_PORT || run->io.direction != KVM_EXIT_IO_OUT ||
+	    ioctl(v->fd, KVM_GET_REGS, &regs))
+		return false;
+	src = gpa_to_hva_or_null(v->vm, regs.rdi);
+	if (!src || !gpa_to_hva_or_null(v->vm, regs.rdi + sizeof(*uc) - 1))
+		return false;
+	memcpy(uc, src, sizeof(*uc));
+	uc->message[UCALL_MSG_LEN - 1] = '\0';
+	return true;
+}
+
+static void record_ucall(struct vcpu *v, const struct ucall *uc)
+{
+	record(v, "ucall %llu 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx \"%s\"",
+	       (unsigned long long)uc->type, (unsigned long long)uc->args[0],
+	       (unsigned long long)uc->args[1], (unsigned long long)uc->args[2],
+	       (unsigned long long)uc->args[3], (unsigned long long)uc->args[4],
+	       (unsigned long long)uc->args[5], uc->message);
+}
+
+static uint64_t little_endian(const uint8_t *p, unsigned int size)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, size < 8 ? size : 8);
+	return v;
+}
+
+/* One line per element: a string in one exit or in many reads the same. */
+static void record_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	const uint8_t *data = (const uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t i;
+
+	if (run->io.size > 8 ||
+	    run->io.data_offset + (uint64_t)run->io.count * run->io.size > v->vm->run_size) {
+		record(v, "io with data outside the mapping");
+		return;
+	}
+	for (i = 0; i < run->io.count; i++) {
+		if (out)
+			record(v, "out 0x%x/%u 0x%llx", run->io.port, run->io.size,
+			       (unsigned long long)little_endian(data + i * run->io.size,
+								 run->io.size));
+		else
+			record(v, "in 0x%x/%u", run->io.port, run->io.size);
+	}
+}
+
+static void record_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	if (run->mmio.is_write)
+		record(v, "mmio write 0x%llx/%u 0x%llx", (unsigned long long)run->mmio.phys_addr,
+		       run->mmio.len,
+		       (unsigned long long)little_endian(run->mmio.data, run->mmio.len));
+	else
+		record(v, "mmio read 0x%llx/%u", (unsigned long long)run->mmio.phys_addr,
+		       run->mmio.len);
+}
+
+void trace_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	struct ucall uc;
+
+	v->ran = true;
+	if (!trace)
+		return;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		if (read_ucall(v, &uc))
+			record_ucall(v, &uc);
+		else
+			record_io(v);
+		break;
+	case KVM_EXIT_MMIO:
+		record_mmio(v);
+		break;
+	case KVM_EXIT_INTR:
+		break;			/* a signal's timing */
+	case KVM_EXIT_INTERNAL_ERROR:
+		record(v, "exit INTERNAL_ERROR suberror %u", run->internal.suberror);
+		break;
+	case KVM_EXIT_DEBUG:
+		record(v, "exit DEBUG exception %u pc 0x%llx", run->debug.arch.exception,
+		       (unsigned long long)run->debug.arch.pc);
+		break;
+	default:
+		record(v, "exit %s", exit_reason_name(run->exit_reason));
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Final state                                                      */
+
+static void record_field(const char *name, uint64_t value, void *arg)
+{
+	record(arg, "final %s 0x%llx", name, (unsigned long long)value);
+}
+
+void trace_vm_freed(struct vm *vm)
+{
+	struct vcpu_snapshot s;
+	int i;
+
+	if (!trace)
+		return;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (!v->ran)
+			continue;
+		memset(&s, 0, sizeof(s));
+		s.exit_reason = v->run->exit_reason;
+		if (ioctl(v->fd, KVM_GET_REGS, &s.regs) ||
+		    ioctl(v->fd, KVM_GET_SREGS, &s.sregs)) {
+			record(v, "final state unreadable");
+			continue;
+		}
+		if (trace_mask)
+			trace_mask(&s);
+		snapshot_for_each_field(&s, record_field, v);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Comparing two traces                                             */
+
+struct line {
+	const char *text;	/* the line, with its key */
+	size_t len;		/* without the newline */
+	size_t key_len;
+	size_t seq;		/* position in the trace: keeps each vCPU's order */
+};
+
+struct lines {
+	struct line *v;
+	size_t n;
+};
+
+static int by_key_then_seq(const void *pa, const void *pb)
+{
+	const struct line *a = pa, *b = pb;
+	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int c = memcmp(a->text, b->text, n);
+
+	if (c)
+		return c;
+	if (a->key_len != b->key_len)
+		return a->key_len < b->key_len ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static struct lines split_sorted(const struct trace_buf *t)
+{
+	struct lines l = { calloc(t->used / 2 + 1, sizeof(struct line)), 0 };
+	const char *p = t->text, *end = t->text + t->used;
+
+	if (!l.v) {
+		fprintf(stderr, "trace: out of memory\n");
+		exit(2);
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		const char *sp = memchr(p, ' ', (nl ? nl : end) - p);
+		struct line *ln = &l.v[l.n];
+
+		ln->text = p;
+		ln->len = (nl ? nl : end) - p;
+		ln->key_len = sp ? (size_t)(sp - p) : ln->len;
+		ln->seq = l.n++;
+		p = nl ? nl + 1 : end;
+	}
+	qsort(l.v, l.n, sizeof(*l.v), by_key_then_seq);
+	return l;
+}
+
+static const struct trace_key *find_key(const struct trace_buf *t, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nr_keys; i++)
+		if (!strcmp(t->keys[i].name, name))
+			return &t->keys[i];
+	return NULL;
+}
+
+/* The hashes cover every line, also those a full buffer could not keep. */
+static bool keys_differ(const struct trace_buf *a, const struct trace_buf *b,
+			const char *name_a, const char *name_b, char *why, size_t len)
+{
+	uint32_t i;
+
+	if (a->nr_keys != b->nr_keys) {
+		snprintf(why, len, "%s has %u traced vCPUs, %s %u", name_a, a->nr_keys,
+			 name_b, b->nr_keys);
+		return true;
+	}
+	for (i = 0; i < a->nr_keys; i++) {
+		const struct trace_key *ka = &a->keys[i], *kb = find_key(b, ka->name);
+
+		if (!kb) {
+			snprintf(why, len, "%s has no %s", name_b, ka->name);
+			return true;
+		}
+		if (ka->lines != kb->lines || ka->hash != kb->hash) {
+			snprintf(why, len, "%s: %s has %llu lines, %s %llu, or they differ",
+				 ka->name, name_a, (unsigned long long)ka->lines, name_b,
+				 (unsigned long long)kb->lines);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int key_cmp(const struct line *x, const struct line *y)
+{
+	if (!x || !y)
+		return !x - !y;		/* an exhausted side sorts last */
+	return by_key_then_seq(&(struct line){ x->text, 0, x->key_len, 0 },
+			       &(struct line){ y->text, 0, y->key_len, 0 });
+}
+
+static const struct line *at(const struct lines *l, size_t i)
+{
+	return i < l->n ? &l->v[i] : NULL;
+}
+
+static void say_goes_on(const char *name, const struct line *x, char *why, size_t len)
+{
+	snprintf(why, len, "only %s goes on: \"%.*s\"", name, (int)x->len, x->text);
+}
+
+/*
+ * Walks both sorted traces one vCPU at a time.  With @partial (a buffer
+ * filled up) a vCPU's lines may stop early on either side: only lines both
+ * kept are compared, and the hashes decide the rest.
+ */
+static bool lines_differ(const struct lines *a, const struct lines *b, bool partial,
+			 const char *name_a, const char *name_b, char *why, size_t len)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->n || j < b->n) {
+		const struct line *x = at(a, i), *y = at(b, j);
+		int c = key_cmp(x, y);
+
+		if (c && partial) {
+			if (c < 0)
+				i++;
+			else
+				j++;
+			continue;
+		}
+		if (c < 0) {
+			say_goes_on(name_a, x, why, len);
+			return true;
+		}
+		if (c > 0) {
+			say_goes_on(name_b, y, why, len);
+			return true;
+		}
+		if (x->len != y->len || memcmp(x->text, y->text, x->len)) {
+			snprintf(why, len, "%s: \"%.*s\"; %s: \"%.*s\"", name_a,
+				 (int)x->len, x->text, name_b, (int)y->len, y->text);
+			return true;
+		}
+		i++;
+		j++;
+	}
+	return false;
+}
+
+bool trace_compare(const struct trace_buf *a, const struct trace_buf *b,
+		   const char *name_a, const char *name_b, char *why, size_t len)
+{
+	bool partial = a->truncated || b->truncated;
+	struct lines la = split_sorted(a), lb = split_sorted(b);
+	bool differ = lines_differ(&la, &lb, partial, name_a, name_b, why, len) ||
+		      (partial && keys_differ(a, b, name_a, name_b, why, len));
+
+	free(la.v);
+	free(lb.v);
+	return !differ;
+}
