@@ -321,6 +321,21 @@ static int decode_alu(struct yakvm_insn *insn, unsigned int p, u8 op)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * MOVS (A4/A5), STOS (AA/AB) and LODS (AC/AD), with or without REP: one
+ * element per MMIO exit (memcpy_toio, memset_io and friends use them).
+ */
+static int decode_string(struct yakvm_insn *insn, unsigned int p, u8 op)
+{
+	insn->len = p;
+	insn->string_op = op;
+	insn->mem_size = (op & 1) ? insn->opsize : 1;
+	insn->dest_size = insn->mem_size;
+	insn->write = op == 0xaa || op == 0xab;
+	insn->reg = YAKVM_RAX;
+	return 0;
+}
+
 static bool is_alu_opcode(u8 op)
 {
 	return (op < 0x40 && (op & 7) < 4) || (op >= 0x80 && op <= 0x85) ||
@@ -356,7 +371,8 @@ static int decode_movx(struct yakvm_insn *insn, unsigned int p, u8 op)
 
 /*
  * The MOV family that compilers and drivers use for MMIO (MOV, MOVZX,
- * MOVSX, MOVSXD), XCHG, and ALU instructions with a memory operand.
+ * MOVSX, MOVSXD), XCHG, ALU instructions with a memory operand, and the
+ * MOVS/STOS/LODS string instructions.
  * Anything else is rejected, and the caller reports the bytes to user space.
  */
 int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
@@ -381,6 +397,8 @@ int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
 		r = decode_xchg(insn, p + 1, op);
 	else if (is_alu_opcode(op))
 		r = decode_alu(insn, p + 1, op);
+	else if (op == 0xa4 || op == 0xa5 || (op >= 0xaa && op <= 0xad))
+		r = decode_string(insn, p + 1, op);
 	else if (op == 0x0f && p + 1 < fetched &&
 		 (insn->bytes[p + 1] == 0xb6 || insn->bytes[p + 1] == 0xb7 ||
 		  insn->bytes[p + 1] == 0xbe || insn->bytes[p + 1] == 0xbf))

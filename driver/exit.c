@@ -93,6 +93,26 @@ void yakvm_write_reg(struct yakvm_vcpu *vcpu, u8 reg, u64 val, u8 size,
 	}
 }
 
+u64 yakvm_addr_mask(u8 addr_size)
+{
+	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;
+}
+
+/*
+ * Update a register as an address-size-wide counter (rSI, rDI, rCX of a
+ * string instruction): a 16-bit update keeps the upper bits, a 32-bit one
+ * zero-extends like every 32-bit register write.
+ */
+void yakvm_add_masked(unsigned long *reg, s64 delta, u8 addr_size)
+{
+	u64 mask = yakvm_addr_mask(addr_size);
+
+	if (addr_size == 4)
+		*reg = (u32)(*reg + delta);
+	else
+		*reg = (*reg & ~mask) | ((*reg + delta) & mask);
+}
+
 /* Fixed lengths of the intercepted instructions, used if decoding fails. */
 static unsigned int fixed_insn_len(u32 exit_code)
 {

@@ -46,6 +46,134 @@ static u64 read_reg(struct yakvm_vcpu *vcpu, u8 reg, bool high_byte)
 	return high_byte ? val >> 8 : val;
 }
 
+static int mmio_store_exit(struct yakvm_vcpu *vcpu, u64 gpa, u64 value,
+			   u8 size)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = size;
+	run->mmio.is_write = 1;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, &value, size);
+	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
+}
+
+/* The linear address rSI (in @seg) or rDI (in ES) points at. */
+static u64 string_la(struct yakvm_vcpu *vcpu, int reg, int seg, u8 addr_size)
+{
+	u64 la = yakvm_seg_base(vcpu, seg) +
+		 (vcpu->regs[reg] & yakvm_addr_mask(addr_size));
+
+	return yakvm_64bit_code(vcpu) ? la : (u32)la;
+}
+
+/*
+ * One element of MOVS/STOS/LODS is done: step rSI and/or rDI by the
+ * element size (down when DF=1), count rCX down under REP, and move RIP on
+ * after the last element; otherwise the instruction runs again.
+ */
+static void string_advance(struct yakvm_vcpu *vcpu, u8 op, u8 size,
+			   u8 addr_size, bool rep, u64 next_rip)
+{
+	s64 step = (vcpu->vmcb->save.rflags & X86_EFLAGS_DF) ? -size : size;
+
+	if (op != 0xaa && op != 0xab)		/* MOVS, LODS read rSI */
+		yakvm_add_masked(&vcpu->regs[YAKVM_RSI], step, addr_size);
+	if (op < 0xac)				/* MOVS, STOS write rDI */
+		yakvm_add_masked(&vcpu->regs[YAKVM_RDI], step, addr_size);
+	if (rep) {
+		yakvm_add_masked(&vcpu->regs[YAKVM_RCX], -1, addr_size);
+		if (vcpu->regs[YAKVM_RCX] & yakvm_addr_mask(addr_size))
+			return;
+	}
+	yakvm_set_rip(vcpu, next_rip);
+}
+
+/* STOS to MMIO, or MOVS from memory to MMIO: a store exit. */
+static int string_store(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn,
+			u64 gpa)
+{
+	int src_seg = insn->seg >= 0 ? insn->seg : YAKVM_SEG_DS;
+	u64 next_rip = vcpu->vmcb->save.rip + insn->len;
+	u64 value = vcpu->regs[YAKVM_RAX];
+	int r;
+
+	if (insn->string_op == 0xa4 || insn->string_op == 0xa5) {
+		value = 0;
+		r = yakvm_read_gva(vcpu, string_la(vcpu, YAKVM_RSI, src_seg,
+						   insn->addr_size),
+				   &value, insn->mem_size, YAKVM_ACCESS_READ);
+		if (r == YAKVM_GVA_FAULT) {
+			yakvm_inject_page_fault(vcpu);
+			return 1;
+		}
+		if (r)
+			return yakvm_emulation_error(vcpu, insn->bytes, insn->len);
+	}
+	string_advance(vcpu, insn->string_op, insn->mem_size, insn->addr_size,
+		       insn->rep, next_rip);
+	return mmio_store_exit(vcpu, gpa, value, insn->mem_size);
+}
+
+static int emulate_string(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn,
+			  u64 gpa, bool write)
+{
+	struct yakvm_mmio_read *m = &vcpu->mmio;
+	bool stos = insn->string_op == 0xaa || insn->string_op == 0xab;
+	bool lods = insn->string_op >= 0xac;
+
+	if ((stos && !write) || (lods && write))
+		return yakvm_emulation_error(vcpu, insn->bytes, insn->len);
+	if (write)
+		return string_store(vcpu, insn, gpa);
+	/* LODS, or MOVS from MMIO: a load exit, finished on the next KVM_RUN. */
+	memset(m, 0, sizeof(*m));
+	m->string_op = insn->string_op;
+	m->size = insn->mem_size;
+	m->rep = insn->rep;
+	m->addr_size = insn->addr_size;
+	m->next_rip = vcpu->vmcb->save.rip + insn->len;
+	m->gpa = gpa;
+	vcpu->pending = YAKVM_USER_MMIO_READ;
+	vcpu->run->mmio.phys_addr = gpa;
+	vcpu->run->mmio.len = m->size;
+	vcpu->run->mmio.is_write = 0;
+	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
+}
+
+/* LODS or MOVS got its element from MMIO: into rAX, or to ES:rDI. */
+static int complete_string(struct yakvm_vcpu *vcpu, u64 value)
+{
+	struct yakvm_mmio_read *m = &vcpu->mmio;
+	u64 la, gpa;
+	u32 error;
+	int r;
+
+	if (m->string_op >= 0xac) {
+		yakvm_write_reg(vcpu, YAKVM_RAX, value, m->size, false);
+		string_advance(vcpu, m->string_op, m->size, m->addr_size, m->rep,
+			       m->next_rip);
+		return 1;
+	}
+	la = string_la(vcpu, YAKVM_RDI, YAKVM_SEG_ES, m->addr_size);
+	r = yakvm_gva_to_gpa(vcpu, la, YAKVM_ACCESS_WRITE, &gpa, &error);
+	if (r == YAKVM_GVA_FAULT) {
+		vcpu->fault_addr = la;
+		vcpu->fault_error = error;
+		yakvm_inject_page_fault(vcpu);
+		return 1;
+	}
+	if (r)
+		return yakvm_emulation_error(vcpu, NULL, 0);
+	string_advance(vcpu, m->string_op, m->size, m->addr_size, m->rep,
+		       m->next_rip);
+	if (!yakvm_write_gpa(vcpu->vm, gpa, &value, m->size))
+		return 1;
+	/* MMIO to MMIO: the destination is a device too. */
+	return mmio_store_exit(vcpu, gpa, value, m->size);
+}
+
 static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct vmcb_control_area *c = &vcpu->vmcb->control;
@@ -63,8 +191,11 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 	 * The direction must agree with the fault, or the code changed under
 	 * us; XCHG's locked access may fault as a read or as a write.
 	 */
-	if (yakvm_decode_mov(vcpu, &insn) ||
-	    (!insn.exchange && !insn.alu_to_memory && insn.write != write))
+	if (yakvm_decode_mov(vcpu, &insn))
+		return yakvm_emulation_error(vcpu, insn.bytes, insn.len);
+	if (insn.string_op)
+		return emulate_string(vcpu, &insn, gpa, write);
+	if (!insn.exchange && !insn.alu_to_memory && insn.write != write)
 		return yakvm_emulation_error(vcpu, insn.bytes, insn.len);
 
 	run->mmio.phys_addr = gpa;
@@ -76,6 +207,7 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 		memcpy(run->mmio.data, &val, insn.mem_size);
 		yakvm_set_rip(vcpu, vcpu->vmcb->save.rip + insn.len);
 	} else {
+		memset(&vcpu->mmio, 0, sizeof(vcpu->mmio));
 		vcpu->mmio.reg = insn.reg;
 		vcpu->mmio.size = insn.mem_size;
 		vcpu->mmio.dest_size = insn.dest_size;
@@ -113,19 +245,6 @@ int yakvm_handle_npf(struct yakvm_vcpu *vcpu)
 	return emulate_mmio(vcpu, gpa, error & NPF_WRITE);
 }
 
-static int mmio_store_exit(struct yakvm_vcpu *vcpu, u64 gpa, u64 value,
-			   u8 size)
-{
-	struct kvm_run *run = vcpu->run;
-
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = size;
-	run->mmio.is_write = 1;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	memcpy(run->mmio.data, &value, size);
-	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
-}
-
 /*
  * An ALU instruction got its MMIO operand: compute, set the flags, and
  * either write the register or store the result back (a second exit, as
@@ -160,6 +279,8 @@ int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu)
 	memcpy(&val, run->mmio.data, m->size);
 	if (m->alu)
 		return complete_alu(vcpu, val);
+	if (m->string_op)
+		return complete_string(vcpu, val);
 	if (m->sign_extend && m->size == 1)
 		val = (s64)(s8)val;
 	else if (m->sign_extend && m->size == 2)

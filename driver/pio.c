@@ -11,25 +11,6 @@
  */
 #include "yakvm.h"
 
-static u64 addr_mask(u8 addr_size)
-{
-	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;
-}
-
-/*
- * Update a register as an address-size-wide counter: a 16-bit update keeps
- * the upper bits, a 32-bit one zero-extends like every 32-bit register write.
- */
-static void add_masked(unsigned long *reg, s64 delta, u8 addr_size)
-{
-	u64 mask = addr_mask(addr_size);
-
-	if (addr_size == 4)
-		*reg = (u32)(*reg + delta);
-	else
-		*reg = (*reg & ~mask) | ((*reg + delta) & mask);
-}
-
 static int pio_user_exit(struct yakvm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -50,7 +31,7 @@ static u64 string_addr(struct yakvm_vcpu *vcpu, unsigned int i)
 	struct yakvm_pio *pio = &vcpu->pio;
 	int reg = pio->in ? YAKVM_RDI : YAKVM_RSI;
 	s64 step = (vcpu->vmcb->save.rflags & X86_EFLAGS_DF) ? -pio->size : pio->size;
-	u64 off = (vcpu->regs[reg] + i * step) & addr_mask(pio->addr_size);
+	u64 off = (vcpu->regs[reg] + i * step) & yakvm_addr_mask(pio->addr_size);
 	u64 la = yakvm_seg_base(vcpu, pio->seg) + off;
 
 	return yakvm_64bit_code(vcpu) ? la : (u32)la;
@@ -103,7 +84,7 @@ static int string_pio(struct yakvm_vcpu *vcpu)
 	int r = 0;
 
 	if (pio->rep) {
-		count = vcpu->regs[YAKVM_RCX] & addr_mask(pio->addr_size);
+		count = vcpu->regs[YAKVM_RCX] & yakvm_addr_mask(pio->addr_size);
 		if (!count) {
 			yakvm_set_rip(vcpu, pio->next_rip);
 			return 1;
@@ -182,11 +163,11 @@ static int complete_string(struct yakvm_vcpu *vcpu)
 						KVM_INTERNAL_ERROR_EMULATION);
 		}
 	}
-	add_masked(&vcpu->regs[reg], step * pio->count, pio->addr_size);
+	yakvm_add_masked(&vcpu->regs[reg], step * pio->count, pio->addr_size);
 	if (pio->rep) {
-		add_masked(&vcpu->regs[YAKVM_RCX], -(s64)pio->count,
+		yakvm_add_masked(&vcpu->regs[YAKVM_RCX], -(s64)pio->count,
 			   pio->addr_size);
-		if (vcpu->regs[YAKVM_RCX] & addr_mask(pio->addr_size))
+		if (vcpu->regs[YAKVM_RCX] & yakvm_addr_mask(pio->addr_size))
 			return 1;	/* more to do: run the instruction again */
 	}
 	yakvm_set_rip(vcpu, pio->next_rip);

@@ -136,7 +136,9 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	vmcb->save.rax = vcpu->regs[YAKVM_RAX];
 	vmcb->save.rsp = vcpu->regs[YAKVM_RSP];
 
-	trace_yakvm_entry(vcpu->vm->id, vcpu->id, vmcb->save.rip);
+	trace_yakvm_entry(vcpu->vm->id, vcpu->id, vmcb->save.rip,
+			  vmcb->save.rflags, vmcb->control.event_inj,
+			  vmcb->control.int_ctl);
 	guest_context_enter();
 	if (!__yakvm_clgi()) {
 		context_tracking_guest_exit();
@@ -180,7 +182,7 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
 	trace_yakvm_exit(vcpu->vm->id, vcpu->id, vmcb->control.exit_code,
 			 vmcb->save.rip, vmcb->control.exit_info_1,
-			 vmcb->control.exit_info_2);
+			 vmcb->control.exit_info_2, vmcb->control.exit_int_info);
 
 	vcpu->regs[YAKVM_RAX] = vmcb->save.rax;
 	vcpu->regs[YAKVM_RSP] = vmcb->save.rsp;

@@ -12,26 +12,34 @@
 #include <linux/tracepoint.h>
 
 TRACE_EVENT(yakvm_entry,
-	TP_PROTO(unsigned int vm, unsigned int vcpu, u64 rip),
-	TP_ARGS(vm, vcpu, rip),
+	TP_PROTO(unsigned int vm, unsigned int vcpu, u64 rip, u64 rflags,
+		 u32 event_inj, u32 int_ctl),
+	TP_ARGS(vm, vcpu, rip, rflags, event_inj, int_ctl),
 	TP_STRUCT__entry(
 		__field(unsigned int, vm)
 		__field(unsigned int, vcpu)
 		__field(u64, rip)
+		__field(u64, rflags)
+		__field(u32, event_inj)
+		__field(u32, int_ctl)
 	),
 	TP_fast_assign(
 		__entry->vm = vm;
 		__entry->vcpu = vcpu;
 		__entry->rip = rip;
+		__entry->rflags = rflags;
+		__entry->event_inj = event_inj;
+		__entry->int_ctl = int_ctl;
 	),
-	TP_printk("vm %u vcpu %u rip 0x%llx", __entry->vm, __entry->vcpu,
-		  __entry->rip)
+	TP_printk("vm %u vcpu %u rip 0x%llx rflags 0x%llx inject 0x%x int_ctl 0x%x",
+		  __entry->vm, __entry->vcpu, __entry->rip, __entry->rflags,
+		  __entry->event_inj, __entry->int_ctl)
 );
 
 TRACE_EVENT(yakvm_exit,
 	TP_PROTO(unsigned int vm, unsigned int vcpu, u32 exit_code, u64 rip,
-		 u64 info1, u64 info2),
-	TP_ARGS(vm, vcpu, exit_code, rip, info1, info2),
+		 u64 info1, u64 info2, u32 int_info),
+	TP_ARGS(vm, vcpu, exit_code, rip, info1, info2, int_info),
 	TP_STRUCT__entry(
 		__field(unsigned int, vm)
 		__field(unsigned int, vcpu)
@@ -39,6 +47,7 @@ TRACE_EVENT(yakvm_exit,
 		__field(u64, rip)
 		__field(u64, info1)
 		__field(u64, info2)
+		__field(u32, int_info)
 	),
 	TP_fast_assign(
 		__entry->vm = vm;
@@ -47,8 +56,9 @@ TRACE_EVENT(yakvm_exit,
 		__entry->rip = rip;
 		__entry->info1 = info1;
 		__entry->info2 = info2;
+		__entry->int_info = int_info;
 	),
-	TP_printk("vm %u vcpu %u reason 0x%x %s rip 0x%llx info 0x%llx 0x%llx",
+	TP_printk("vm %u vcpu %u reason 0x%x %s rip 0x%llx info 0x%llx 0x%llx intinfo 0x%x",
 		  __entry->vm, __entry->vcpu, __entry->exit_code,
 		  __print_symbolic(__entry->exit_code,
 				   { SVM_EXIT_EXCP_BASE + 1, "db" },
@@ -66,7 +76,8 @@ TRACE_EVENT(yakvm_exit,
 				   { SVM_EXIT_XSETBV, "xsetbv" },
 				   { SVM_EXIT_NPF, "npf" },
 				   { (u32)SVM_EXIT_ERR, "invalid" }),
-		  __entry->rip, __entry->info1, __entry->info2)
+		  __entry->rip, __entry->info1, __entry->info2,
+		  __entry->int_info)
 );
 
 #endif /* _YAKVM_TRACE_H */

@@ -193,6 +193,9 @@ struct yakvm_mmio_read {
 	enum yakvm_alu_op alu;		/* ALU instruction, or YAKVM_ALU_NONE */
 	bool alu_to_memory;		/* result goes back to the MMIO operand */
 	u64 alu_source;			/* register or immediate operand */
+	u8 string_op;			/* MOVS/LODS opcode reading MMIO, or 0 */
+	bool rep;
+	u8 addr_size;
 	u64 next_rip;
 	u64 gpa;
 };
@@ -384,6 +387,8 @@ void __yakvm_vmrun(unsigned long *regs, phys_addr_t vmcb_pa,
 int yakvm_handle_exit(struct yakvm_vcpu *vcpu);
 int yakvm_skip_instruction(struct yakvm_vcpu *vcpu);
 void yakvm_set_rip(struct yakvm_vcpu *vcpu, u64 rip);
+u64 yakvm_addr_mask(u8 addr_size);
+void yakvm_add_masked(unsigned long *reg, s64 delta, u8 addr_size);
 void yakvm_write_reg(struct yakvm_vcpu *vcpu, u8 reg, u64 val, u8 size,
 		     bool high_byte);
 int yakvm_internal_error(struct yakvm_vcpu *vcpu, u32 suberror);
@@ -454,6 +459,7 @@ struct yakvm_insn {
 	bool exchange;			/* XCHG: the load is followed by a store */
 	enum yakvm_alu_op alu;		/* ALU: the load is an operand */
 	bool alu_to_memory;		/* ALU result written back to memory */
+	u8 string_op;			/* STOS/MOVS/LODS opcode (A4/A5/AA-AD) */
 };
 
 int yakvm_decode_prefixes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
