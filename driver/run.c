@@ -18,6 +18,7 @@
 #include <asm/debugreg.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
+#include <asm/msr.h>
 #include <asm/nospec-branch.h>
 #include <asm/special_insns.h>
 #include <asm/spec-ctrl.h>
@@ -72,6 +73,35 @@ static __always_inline void guest_context_enter(void)
 		rcu_virt_note_context_switch(smp_processor_id());
 }
 
+static bool has_tsc_aux(void)
+{
+	return boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
+}
+
+/*
+ * TSC_AUX is not switched by VMRUN, and the guest can read the CPU's value
+ * without an exit: RDPID cannot be intercepted, and RDTSCP's intercept is
+ * not honoured everywhere (QEMU's emulated SVM ignores it).  So the guest's
+ * value is in the MSR while it runs; returns the host's.
+ */
+static u64 load_guest_tsc_aux(struct yakvm_vcpu *vcpu)
+{
+	u64 host = 0;
+
+	if (!has_tsc_aux())
+		return 0;
+	rdmsrl(MSR_TSC_AUX, host);
+	if (host != vcpu->tsc_aux)
+		wrmsrl(MSR_TSC_AUX, vcpu->tsc_aux);
+	return host;
+}
+
+static void restore_host_tsc_aux(struct yakvm_vcpu *vcpu, u64 host)
+{
+	if (has_tsc_aux() && host != vcpu->tsc_aux)
+		wrmsrl(MSR_TSC_AUX, host);
+}
+
 /*
  * One VMRUN.  Returns 0 after a #VMEXIT (the exit is in the VMCB), 1 when the
  * entry was abandoned to handle a request, a signal or a reschedule first,
@@ -81,7 +111,7 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 {
 	struct vmcb *vmcb = vcpu->vmcb;
 	struct yakvm_cpu *pcpu;
-	u64 host_xcr0 = 0;
+	u64 host_xcr0 = 0, host_tsc_aux;
 	u32 host_pkru = 0;
 	bool flush;
 	int cpu;
@@ -162,12 +192,14 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 		if (vcpu->pkru != host_pkru)
 			wrpkru(vcpu->pkru);
 	}
+	host_tsc_aux = load_guest_tsc_aux(vcpu);
 	vcpu->stats.entries++;
 	vcpu->ran = true;
 
 	__yakvm_vmrun(vcpu->regs, vcpu->vmcb_pa,
 		      page_to_phys(pcpu->host_vmsave));
 
+	restore_host_tsc_aux(vcpu, host_tsc_aux);
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
 		vcpu->pkru = rdpkru();
 		if (vcpu->pkru != host_pkru)
