@@ -15,8 +15,9 @@ cp scripts/vm/init "$stage/init"
 cp scripts/vm/run-tests.sh "$stage/tests/run-tests.sh"
 chmod +x "$stage/init" "$stage/tests/run-tests.sh"
 cp build/yakvm.ko "$stage/lib/modules/"
+# msr.ko is loaded by the tests that read the host's MSRs (/dev/cpu/N/msr).
 for m in virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm.ko \
-	 arch/x86/kvm/kvm-amd.ko; do
+	 arch/x86/kvm/kvm-amd.ko arch/x86/kernel/msr.ko; do
 	cp "/lib/modules/$kver/kernel/$m" "$stage/lib/modules/"
 done
 # Optional pieces: present once their issues have landed.
