@@ -201,3 +201,137 @@ TEST_CASE_OPTS(more_vcpus_than_cpus, .why_not_compared = ONLY_EINTR)
 		 (unsigned long long)(worst / NS_PER_MS));
 	vm_free(vm);
 }
+
+/*
+ * Several vCPUs in `cli; jmp .` on more threads than CPUs, in a VMM
+ * process that stops them the way a VMM does: SIGTERM to the process, a
+ * signal to each vCPU thread, join.  Meanwhile an ordinary thread of
+ * another process must keep getting CPU time, and the VMM must be gone
+ * within a second of the SIGTERM.
+ */
+#define SPINNERS		4
+#define FLAGS_GPA		0x4000
+#define BASELINE_MS		200
+#define CONTENDED_MS		500
+#define MIN_SHARE_PERCENT	5	/* fair would be 2 CPUs / 5 threads; TCG gives ~20% */
+
+GUEST_CODE32(flag_then_spin, "movl $1, (%ebx)\n cli\n 1: jmp 1b\n");
+
+struct worker {
+	volatile bool stop;
+	volatile uint64_t count;
+};
+
+static void *count_forever(void *arg)
+{
+	struct worker *w = arg;
+
+	while (!w->stop)
+		w->count++;
+	return NULL;
+}
+
+/* How far the worker counts in @ms. */
+static uint64_t progress_in(struct worker *w, unsigned int ms)
+{
+	uint64_t before = w->count;
+
+	usleep(ms * 1000);
+	return w->count - before;
+}
+
+static void *spin_until_signal(void *arg)
+{
+	return (void *)(intptr_t)(vcpu_run_raw(arg) == -1 && errno == EINTR);
+}
+
+/* The VMM: spinning vCPUs, a byte on @ready, then SIGTERM stops them all. */
+static void __attribute__((noreturn)) spinning_vmm(const struct test_dev *dev, int ready)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vm *vm = vm_create(dev, REAL_MODE_MEM_SIZE);
+	volatile uint32_t *flags = gpa_to_hva(vm, FLAGS_GPA);
+	pthread_t t[SPINNERS];
+	bool all_eintr = true;
+	sigset_t term;
+	int i, sig;
+	void *ok;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, NULL);	/* inherited by the vCPU threads */
+	for (i = 0; i < SPINNERS; i++) {
+		struct vcpu *v = vcpu_add(vm, i);
+		struct kvm_regs regs;
+
+		vcpu_enter_low_code(v, MODE_PROT32, &flag_then_spin);
+		vcpu_get_regs(v, &regs);
+		regs.rbx = FLAGS_GPA + 4 * i;
+		vcpu_set_regs(v, &regs);
+		TEST_ASSERT(!pthread_create(&t[i], NULL, spin_until_signal, v), "pthread_create");
+	}
+	for (i = 0; i < SPINNERS; i++)
+		while (!flags[i])
+			usleep(1000);
+	if (write(ready, "r", 1) != 1 || sigwait(&term, &sig))
+		_exit(3);
+	for (i = 0; i < SPINNERS; i++)
+		pthread_kill(t[i], SIGUSR1);
+	for (i = 0; i < SPINNERS; i++) {
+		pthread_join(t[i], &ok);
+		all_eintr &= ok != NULL;
+	}
+	_exit(all_eintr ? 0 : 1);
+}
+
+static pid_t start_spinning_vmm(const struct test_dev *dev)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	TEST_ASSERT(!pipe(fds), "pipe");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		close(fds[0]);
+		spinning_vmm(dev, fds[1]);
+	}
+	close(fds[1]);
+	TEST_ASSERT(read(fds[0], &c, 1) == 1, "the VMM failed before its vCPUs spun");
+	close(fds[0]);
+	return pid;
+}
+
+TEST_CASE_OPTS(spinning_vcpus_stopped_by_vmm,
+	       .why_not_compared = "the guests run in a child process, which is not traced")
+{
+	struct worker w = { 0 };
+	uint64_t alone, contended, stop_ms, sent;
+	pthread_t worker;
+	int status;
+	pid_t pid;
+
+	TEST_ASSERT(!pthread_create(&worker, NULL, count_forever, &w), "pthread_create");
+	alone = progress_in(&w, BASELINE_MS) * CONTENDED_MS / BASELINE_MS;
+	pid = start_spinning_vmm(ctx->dev);
+	contended = progress_in(&w, CONTENDED_MS);
+	sent = now_ns();
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	stop_ms = (now_ns() - sent) / NS_PER_MS;
+	w.stop = true;
+	pthread_join(worker, NULL);
+	TEST_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "the VMM ended with status 0x%x (1: a KVM_RUN did not end in EINTR)", status);
+	TEST_ASSERT(stop_ms < MAX_LATENCY_MS, "the VMM took %llu ms to stop its vCPUs",
+		    (unsigned long long)stop_ms);
+	TEST_ASSERT(contended * 100 >= alone * MIN_SHARE_PERCENT,
+		    "with %d spinning vCPUs a thread got %llu%% of the progress it made alone",
+		    SPINNERS, (unsigned long long)(contended * 100 / (alone ? alone : 1)));
+	test_log("%d spinning vCPUs: a thread made %llu%% of its solo progress; stopped in %llu ms",
+		 SPINNERS, (unsigned long long)(contended * 100 / (alone ? alone : 1)),
+		 (unsigned long long)stop_ms);
+}
