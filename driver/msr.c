@@ -47,7 +47,7 @@ static const u32 emulated_msrs[] = {
 	0x200, 0x201, 0x202, 0x203, 0x204, 0x205, 0x206, 0x207,
 	0x208, 0x209, 0x20a, 0x20b, 0x20c, 0x20d, 0x20e, 0x20f,
 	MSR_K7_HWCR, MSR_AMD64_DE_CFG, MSR_IA32_UCODE_REV, MSR_VM_CR,
-	MSR_AMD64_SYSCFG,
+	MSR_AMD64_SYSCFG, MSR_AMD64_NB_CFG,
 };
 
 int yakvm_msr_init(void)
@@ -169,6 +169,15 @@ int yakvm_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = VM_CR_DISABLED;
 		return 0;
 	case MSR_AMD64_SYSCFG:
+		*data = 0;
+		return 0;
+	case MSR_AMD64_NB_CFG:
+		/*
+		 * Northbridge configuration: Linux reads and sets its
+		 * "extended PCI config space via CF8" bit on every AMD CPU
+		 * from family 10h on, with plain RDMSR/WRMSR.  There is no
+		 * northbridge here; as in KVM it reads 0 and ignores writes.
+		 */
 		*data = 0;
 		return 0;
 	default:
@@ -321,6 +330,8 @@ int yakvm_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_UCODE_REV:
 		/* Writing 0 before CPUID is an Intel idiom: accepted, no effect. */
 		return 0;
+	case MSR_AMD64_NB_CFG:
+		return 0;	/* see yakvm_get_msr() */
 	default:
 		/* MTRRcap, VM_CR, SYSCFG are read-only; the rest do not exist. */
 		return 1;
