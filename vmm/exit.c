@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 
 #include "dump.h"
+#include "interrupts.h"
 #include "status.h"
 #include "util.h"
 #include "vcpu.h"
@@ -83,12 +84,17 @@ enum exit_action exit_mmio(struct vcpu *vcpu)
 }
 
 /*
- * Nothing can inject an interrupt yet, so a halted vCPU never wakes: it is
- * done, and the VM stops when the last vCPU halts.
+ * HLT with interrupts enabled on the vCPU the PIC is wired to waits for the
+ * next interrupt.  Otherwise nothing can wake it: it is done, and the VM
+ * stops when the last vCPU halts.
  */
 enum exit_action exit_hlt(struct vcpu *vcpu)
 {
-	msg("vCPU %u halted at rip %#llx (HLT; no interrupt source to wake it)",
+	if (interrupts_can_wake(vcpu)) {
+		interrupts_wait(vcpu);
+		return EXIT_CONTINUE;
+	}
+	msg("vCPU %u halted at rip %#llx (HLT; no interrupt can wake it)",
 	    vcpu->id, (unsigned long long)vcpu_rip(vcpu));
 	vm_vcpu_halted(vcpu->vm);
 	return EXIT_VCPU_DONE;
