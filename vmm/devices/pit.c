@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -396,6 +397,7 @@ struct pit *pit_create(struct vm *vm, struct pic *pic)
 {
 	struct pit *pit = calloc(1, sizeof(*pit));
 	pthread_condattr_t attr;
+	sigset_t all, old;
 	unsigned int n;
 	int r;
 
@@ -411,8 +413,15 @@ struct pit *pit_create(struct vm *vm, struct pic *pic)
 		pit->ch[n] = (struct pit_channel){ .reload = 0x10000, .gate = n != 2,
 						   .rw = RW_WORD };
 	io_register(&vm->pio, PIT_PORT, 4, pit_access, pit, "8254 PIT");
-	/* The thread lives as long as the process; it only sleeps and pulses IRQ0. */
+	/*
+	 * The thread lives as long as the process; it only sleeps and pulses
+	 * IRQ0.  It starts with every signal blocked: process signals belong to
+	 * the main thread's signalfd (eventloop.c).
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&pit->thread, NULL, irq0_thread, pit);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
 		fail(STATUS_SETUP, "cannot start the PIT's timer thread: %s", strerror(r));
 	pthread_detach(pit->thread);
