@@ -162,20 +162,20 @@ void trace_exit(struct vcpu *vcpu)
 	case KVM_EXIT_IO:
 		format_bytes(bytes, sizeof(bytes), (uint8_t *)run + run->io.data_offset,
 			     run->io.direction == KVM_EXIT_IO_OUT ? run->io.size : 0);
-		msg("vcpu%u rip %#llx: IO %s port %#06x size %u count %u%s%s", vcpu->id, rip,
+		trace("vcpu%u rip %#llx: IO %s port %#06x size %u count %u%s%s", vcpu->id, rip,
 		    run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port,
 		    run->io.size, run->io.count, *bytes ? " data " : "", bytes);
 		break;
 	case KVM_EXIT_MMIO:
 		format_bytes(bytes, sizeof(bytes), run->mmio.data,
 			     run->mmio.is_write ? run->mmio.len : 0);
-		msg("vcpu%u rip %#llx: MMIO %s %#010llx len %u%s%s", vcpu->id, rip,
+		trace("vcpu%u rip %#llx: MMIO %s %#010llx len %u%s%s", vcpu->id, rip,
 		    run->mmio.is_write ? "write" : "read",
 		    (unsigned long long)run->mmio.phys_addr, run->mmio.len,
 		    *bytes ? " data " : "", bytes);
 		break;
 	default:
-		msg("vcpu%u rip %#llx: %s", vcpu->id, rip, exit_reason_name(run->exit_reason));
+		trace("vcpu%u rip %#llx: %s", vcpu->id, rip, exit_reason_name(run->exit_reason));
 		break;
 	}
 }

@@ -49,6 +49,8 @@ static void inject(struct vcpu *vcpu, int vector)
 {
 	struct kvm_interrupt irq = { .irq = vector };
 
+	if (vcpu->vm->trace_exits)
+		trace("vcpu%u: KVM_INTERRUPT vector %#x", vcpu->id, vector);
 	if (ioctl(vcpu->fd, KVM_INTERRUPT, &irq) < 0) {
 		msg("vCPU %u: KVM_INTERRUPT (vector %#x): %s", vcpu->id, vector, strerror(errno));
 		vm_request_stop(vcpu->vm, STATUS_INTERNAL);

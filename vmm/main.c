@@ -13,6 +13,7 @@
 #include "console.h"
 #include "cpumode.h"
 #include "devices/devices.h"
+#include "dump.h"
 #include "eventloop.h"
 #include "interrupts.h"
 #include "loaders/loader.h"
@@ -259,6 +260,15 @@ static void prepare_vm(const struct vm_config *user_cfg, struct vm *vm, struct s
 	}
 }
 
+/* With --trace-exits: where every vCPU stood when the VM stopped. */
+static void dump_all_vcpus(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		dump_vcpu_state(&vm->vcpus[i]);
+}
+
 static int run_vm(const struct vm_config *cfg)
 {
 	struct vm vm = { 0 };
@@ -275,6 +285,8 @@ static int run_vm(const struct vm_config *cfg)
 	status = eventloop_run(&vm, &con);
 	joined = vcpus_stop(&vm);
 	terminal_restore();
+	if (cfg->trace_exits)
+		dump_all_vcpus(&vm);
 	if (status >= STATUS_SIGNAL_BASE)
 		msg("stopped; %u vCPU thread%s joined, exit status %d", joined,
 		    joined == 1 ? "" : "s", status);

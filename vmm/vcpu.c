@@ -92,8 +92,11 @@ static enum exit_action run_once(struct vcpu *vcpu)
 {
 	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 		/* EINTR: kicked (or immediate_exit); the loop checks the stop flag. */
-		if (errno == EINTR || errno == EAGAIN)
+		if (errno == EINTR || errno == EAGAIN) {
+			if (vcpu->vm->trace_exits)
+				trace("vcpu%u: KVM_RUN interrupted (kick)", vcpu->id);
 			return EXIT_CONTINUE;
+		}
 		return exit_run_failed(vcpu, errno);
 	}
 	if (vcpu->vm->trace_exits)

@@ -72,6 +72,7 @@ struct pit {
 	struct pit_channel ch[NR_CHANNELS];
 	struct pic *pic;
 	pthread_t thread;
+	bool trace;		/* --trace-exits: log each IRQ0 edge */
 };
 
 static uint64_t now_ns(void)
@@ -386,6 +387,8 @@ static void *irq0_thread(void *arg)
 		}
 		c->edges = periodic(c) ? tick / c->reload : 1;
 		pthread_mutex_unlock(&pit->lock);
+		if (pit->trace)
+			trace("PIT: IRQ0 (mode %u, count %u)", c->mode, c->reload);
 		pic_set_irq(pit->pic, PIT_IRQ, true);
 		pic_set_irq(pit->pic, PIT_IRQ, false);
 		pthread_mutex_lock(&pit->lock);
@@ -409,6 +412,7 @@ struct pit *pit_create(struct vm *vm, struct pic *pic)
 	pthread_cond_init(&pit->changed, &attr);
 	pthread_condattr_destroy(&attr);
 	pit->pic = pic;
+	pit->trace = vm->trace_exits;
 	for (n = 0; n < NR_CHANNELS; n++)
 		pit->ch[n] = (struct pit_channel){ .reload = 0x10000, .gate = n != 2,
 						   .rw = RW_WORD };
