@@ -13,6 +13,8 @@ KDIR  := /usr/src/linux-headers-$(KVER)
 # epyc (EPYC,+svm,+npt: NPT only) or max (adds VGIF and 5-level host paging).
 CPU ?= epyc
 CMD ?=
+GUEST ?=
+VMCMD ?=
 SEED ?= 1
 CALLS ?= 1000000
 DEBUG_VMLINUX ?= 0
@@ -36,7 +38,8 @@ all: module vmm tests guests
 help:
 	@echo "make env      install missing Debian packages, prepare build/"
 	@echo "make          build module, VMM, tests and guests"
-	@echo "make run      run a guest under yakvm in the test VM (CMD='...' for a Linux guest command)"
+	@echo "make run      Debian's kernel under yakvm to a shell (CMD='...' runs guest commands;"
+	@echo "              GUEST=hello-long runs an example guest, VMCMD='...' any test-VM command)"
 	@echo "make test     the whole suite on both CPU models; ends with 'N passed, N failed'"
 	@echo "make debug    test VM with gdbstub + gdb with kernel and module symbols"
 	@echo "make shell    test VM with an interactive shell (module loaded)"
@@ -53,6 +56,7 @@ include driver/module.mk
 include vmm/vmm.mk
 include tests/tests.mk
 include tests/vmm/vmm-tests.mk
+include tests/linux/linux-tests.mk
 include guests/guests.mk
 include tests/step/step.mk
 
@@ -60,7 +64,7 @@ initramfs: all
 
 run: env
 	@$(MAKE) --no-print-directory initramfs
-	@scripts/run-main.sh --cpu $(CPU) --cmd "$(CMD)"
+	@scripts/run-main.sh --cpu $(CPU) --cmd "$(CMD)" --guest "$(GUEST)" --vm-cmd "$(VMCMD)"
 
 shell: env
 	@$(MAKE) --no-print-directory initramfs

@@ -47,7 +47,7 @@ static const u32 emulated_msrs[] = {
 	0x200, 0x201, 0x202, 0x203, 0x204, 0x205, 0x206, 0x207,
 	0x208, 0x209, 0x20a, 0x20b, 0x20c, 0x20d, 0x20e, 0x20f,
 	MSR_K7_HWCR, MSR_AMD64_DE_CFG, MSR_IA32_UCODE_REV, MSR_VM_CR,
-	MSR_AMD64_SYSCFG,
+	MSR_AMD64_SYSCFG, MSR_AMD64_NB_CFG, MSR_K8_INT_PENDING_MSG,
 };
 
 int yakvm_msr_init(void)
@@ -169,6 +169,18 @@ int yakvm_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = VM_CR_DISABLED;
 		return 0;
 	case MSR_AMD64_SYSCFG:
+		*data = 0;
+		return 0;
+	case MSR_AMD64_NB_CFG:
+	case MSR_K8_INT_PENDING_MSG:
+		/*
+		 * Linux uses these with plain RDMSR/WRMSR: NB_CFG's "extended
+		 * PCI config space via CF8" bit on every AMD CPU from family
+		 * 10h on, and the K8 interrupt-pending message register (C1E
+		 * state) when the CPU has erratum 400 (families 0Fh/10h).
+		 * There is no northbridge or C1E here; as in KVM they read 0
+		 * and writes are ignored.
+		 */
 		*data = 0;
 		return 0;
 	default:
@@ -321,6 +333,9 @@ int yakvm_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_UCODE_REV:
 		/* Writing 0 before CPUID is an Intel idiom: accepted, no effect. */
 		return 0;
+	case MSR_AMD64_NB_CFG:
+	case MSR_K8_INT_PENDING_MSG:
+		return 0;	/* see yakvm_get_msr() */
 	default:
 		/* MTRRcap, VM_CR, SYSCFG are read-only; the rest do not exist. */
 		return 1;

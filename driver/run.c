@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) "yakvm: " fmt
 
 #include <linux/context_tracking.h>
+#include <linux/moduleparam.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -27,6 +28,29 @@
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
+
+/*
+ * QEMU's emulated SVM delivers an external interrupt injected through
+ * EVENTINJ inside VMRUN but leaves it recorded as a pending exception; if
+ * QEMU's vCPU thread is asked to exit before the guest's next #VMEXIT, it
+ * delivers the same vector a second time, wherever the guest then is --
+ * typically with interrupts disabled in the handler of the first copy,
+ * which deadlocks a Linux guest on the i8259 lock (docs/design.md).  A
+ * pending host interrupt makes the CPU exit right after the injection and
+ * closes that window.  Real AMD hardware does not need it: by default the
+ * extra exit is only taken when yakvm itself runs under a hypervisor.
+ */
+static int inject_kick = -1;
+module_param(inject_kick, int, 0644);
+MODULE_PARM_DESC(inject_kick,
+		 "Exit right after injecting an interrupt (-1: only when nested, 0: never, 1: always)");
+
+static bool want_inject_kick(void)
+{
+	int mode = READ_ONCE(inject_kick);
+
+	return mode > 0 || (mode < 0 && boot_cpu_has(X86_FEATURE_HYPERVISOR));
+}
 
 /* Bits of the VMCB clean field (APM 15.15.3) that yakvm tracks. */
 #define VMCB_CLEAN_ALL	(BIT(YAKVM_DIRTY_LBR + 1) - 1)
@@ -163,6 +187,9 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 		assign_asid(vcpu, pcpu);
 
 	yakvm_inject_events(vcpu);
+	if ((vmcb->control.event_inj & (SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_MASK)) ==
+	    (SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR) && want_inject_kick())
+		irq_work_queue(&pcpu->inject_kick);
 	vmcb->save.rax = vcpu->regs[YAKVM_RAX];
 	vmcb->save.rsp = vcpu->regs[YAKVM_RSP];
 

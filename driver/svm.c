@@ -262,6 +262,11 @@ void yakvm_msrpm_allow(u32 msr, bool read, bool write)
 	}
 }
 
+/* The self-IPI run.c raises to leave the guest right after an injection. */
+static void inject_kick_noop(struct irq_work *work)
+{
+}
+
 static int svm_alloc_maps(void)
 {
 	iopm_pages = alloc_pages(GFP_KERNEL, IOPM_ORDER);
@@ -298,6 +303,8 @@ static void svm_free_pages(void)
 	for_each_possible_cpu(cpu) {
 		struct yakvm_cpu *c = per_cpu_ptr(&yakvm_cpus, cpu);
 
+		/* The module's memory must not go while a kick is queued. */
+		irq_work_sync(&c->inject_kick);
 		if (c->hsave)
 			__free_page(c->hsave);
 		if (c->host_vmsave)
@@ -325,6 +332,7 @@ int yakvm_svm_init(void)
 		struct yakvm_cpu *c = per_cpu_ptr(&yakvm_cpus, cpu);
 		int node = cpu_to_node(cpu);
 
+		init_irq_work(&c->inject_kick, inject_kick_noop);
 		c->hsave = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
 		c->host_vmsave = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
 		if (!c->hsave || !c->host_vmsave) {

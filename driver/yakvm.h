@@ -10,6 +10,7 @@
 #ifndef YAKVM_H
 #define YAKVM_H
 
+#include <linux/irq_work.h>
 #include <linux/kvm.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -72,6 +73,7 @@ struct yakvm_cpu {
 	u32 next_asid;
 	u32 max_asid;
 	struct vmcb *last_vmcb;		/* VMCB that last ran here (IBPB, clean bits) */
+	struct irq_work inject_kick;	/* a self-IPI, see run.c */
 };
 
 int yakvm_svm_init(void);

@@ -85,3 +85,12 @@ $(GUEST_OBJ)/mbkludge.elf: $(addprefix $(GUEST_OBJ)/,mbheader-kludge.32.o lib/st
 $(GUEST_OUT)/mbkludge.bin: $(GUEST_OBJ)/mbkludge.elf
 
 .SECONDARY:
+
+# The Linux guest: Debian's kernel and a busybox initramfs (scripts/guest/init),
+# in the test VM as /linux/vmlinuz and /linux/initrd.gz.
+LINUX_GUEST := $(BUILD)/linux-guest/initrd.gz
+
+guests: $(LINUX_GUEST)
+
+$(LINUX_GUEST): scripts/mkguestinitrd.sh scripts/guest/init $(wildcard $(BUILD)/kver)
+	@scripts/mkguestinitrd.sh

@@ -13,7 +13,8 @@ mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,root,etc,lib/modules,tests,guests,r
 cp /bin/busybox "$stage/bin/busybox"
 cp scripts/vm/init "$stage/init"
 cp scripts/vm/run-tests.sh "$stage/tests/run-tests.sh"
-chmod +x "$stage/init" "$stage/tests/run-tests.sh"
+cp scripts/vm/yakvm-linux "$stage/bin/yakvm-linux"
+chmod +x "$stage/init" "$stage/tests/run-tests.sh" "$stage/bin/yakvm-linux"
 cp build/yakvm.ko "$stage/lib/modules/"
 # msr.ko is loaded by the tests that read the host's MSRs (/dev/cpu/N/msr).
 for m in virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm.ko \

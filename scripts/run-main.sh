@@ -1,33 +1,63 @@
 #!/bin/bash
-# make run: boots the test VM and runs one command in it with the console in
-# this terminal: by default the long-mode example guest under yakvm, or
-# CMD (make run CMD='yakvm run /guests/hello-real.bin').  The VM powers off
-# when the command ends, so this returns by itself, terminal or not.
+# make run: boots the test VM and, inside it, Debian's kernel with the guest
+# initramfs under yakvm, its console in this terminal.
 #
-#   run-main.sh [--cpu epyc|max] [--cmd "COMMAND"] [--timeout SEC]
+#   run-main.sh [--cpu epyc|max] [--cmd "GUEST COMMANDS"] [--guest NAME]
+#               [--vm-cmd "TEST-VM COMMAND"] [--timeout SEC]
 #
-# The command travels as /etc/run.sh (run by the VM's /init in run mode) in
-# an extra cpio layered over the test initramfs (testvm.sh --extra).
+#   (nothing)   an interactive shell in the Linux guest; 'exit' powers it off
+#   --cmd       the Linux guest runs these shell commands and powers off
+#   --guest     one of the example guests (hello-real, hello-prot, hello-long,
+#               mbtest, elftest, mmioforms) instead of Linux
+#   --vm-cmd    any command in the test VM (e.g. 'yakvm run --help')
+#
+# The VM powers off when the command ends, so this returns by itself.  The
+# command travels as /etc/run-cmd (run by /etc/run.sh in the VM's run mode)
+# in an extra cpio layered over the test initramfs (testvm.sh --extra).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cpu=epyc cmd="" timeout_s=900
+cpu=epyc cmd="" guest="" vm_cmd="" timeout_s=900
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cpu) cpu=$2; shift ;;
 	--cmd) cmd=$2; shift ;;
+	--guest) guest=$2; shift ;;
+	--vm-cmd) vm_cmd=$2; shift ;;
 	--timeout) timeout_s=$2; shift ;;
 	*) echo "run-main.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
-[ -n "$cmd" ] || cmd="yakvm run --mode long /guests/hello-long.bin"
+
+# How each example guest is started (README, "The VMM and the example guests").
+example() {
+	case "$1" in
+	hello-real) echo "yakvm run /guests/hello-real.bin" ;;
+	hello-prot) echo "yakvm run --mode prot /guests/hello-prot.bin" ;;
+	hello-long) echo "yakvm run --mode long /guests/hello-long.bin" ;;
+	mbtest) echo "yakvm run --mem 64M --cmdline a=b /guests/mbtest.elf" ;;
+	elftest) echo "yakvm run --cmdline a=b /guests/elftest.elf" ;;
+	mmioforms) echo "yakvm run /guests/mmioforms.elf" ;;
+	*) echo "run-main.sh: unknown guest '$1' (hello-real, hello-prot, hello-long," \
+		"mbtest, elftest, mmioforms)" >&2; exit 2 ;;
+	esac
+}
 
 extra=$(mktemp -d /tmp/yakvm-run.XXXXXX)
 trap 'rm -rf "$extra"' EXIT
 mkdir -p "$extra/etc"
-# The command goes into its own file, so no quoting survives two shells.
-printf '%s\n' "$cmd" > "$extra/etc/run-cmd"
+# Commands go into files of their own, so no quoting survives two shells.
+if [ -n "$vm_cmd" ]; then
+	printf '%s\n' "$vm_cmd" > "$extra/etc/run-cmd"
+elif [ -n "$guest" ]; then
+	example "$guest" > "$extra/etc/run-cmd"
+elif [ -n "$cmd" ]; then
+	printf '%s\n' "$cmd" > "$extra/etc/guest-cmd"
+	echo 'yakvm-linux --cmd "$(cat /etc/guest-cmd)"' > "$extra/etc/run-cmd"
+else
+	echo 'yakvm-linux' > "$extra/etc/run-cmd"
+fi
 cat > "$extra/etc/run.sh" <<'SH'
 #!/bin/sh
 echo "== yakvm test VM: $(cat /etc/run-cmd)"

@@ -13,7 +13,8 @@
 #define BOOT_PDPT		0x92000ULL
 #define BOOT_PD			0x93000ULL	/* 4 pages: 4 GiB in 2 MiB pages */
 #define BOOT_PD_PAGES		4
-#define BOOT_INFO		0x97000ULL	/* multiboot info, memory map, loader name */
+#define BOOT_INFO		0x97000ULL	/* multiboot info, memory map, loader name; */
+						/* or Linux's zero page (struct boot_params) */
 #define BOOT_CMDLINE		0x98000ULL
 #define BOOT_CMDLINE_MAX	0x1000ULL	/* including the NUL */
 #define BOOT_AREA_END		0x99000ULL
@@ -25,5 +26,8 @@
 #define BOOT_SEL_DATA		0x10
 #define BOOT_SEL_CODE64		0x18
 #define BOOT_GDT_ENTRIES	4
+/* The Linux layout (boot.rst): __BOOT_CS and __BOOT_DS. */
+#define BOOT_SEL_LINUX_CODE	0x10
+#define BOOT_SEL_LINUX_DATA	0x18
 
 #endif

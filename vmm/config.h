@@ -10,7 +10,7 @@ enum image_format {
 	FORMAT_FLAT,
 	FORMAT_ELF,
 	FORMAT_MULTIBOOT,
-	FORMAT_BZIMAGE,		/* Linux: recognised, loader comes with the Linux issue */
+	FORMAT_BZIMAGE,		/* Linux, through the 32/64-bit boot protocol */
 };
 
 enum cpu_mode {
@@ -30,6 +30,7 @@ struct entry_point {
 struct vm_config {
 	const char *dev_path;
 	uint64_t mem_size;
+	bool mem_set;
 	unsigned int nr_cpus;
 	enum image_format format;
 	bool load_set;
@@ -46,6 +47,9 @@ struct vm_config {
 
 #define DEFAULT_DEVICE "/dev/yakvm"
 #define DEFAULT_MEM_SIZE (64ULL << 20)
+/* Linux decompresses itself above 16 MiB into ~64 MiB (init_size) and then
+ * unpacks its initramfs: 256 MiB leaves it room to run a shell. */
+#define DEFAULT_LINUX_MEM_SIZE (256ULL << 20)
 
 /* The names --format and --mode take. */
 const char *format_name(enum image_format format);

@@ -2,6 +2,16 @@
  * CPUID: the device's KVM_GET_SUPPORTED_CPUID table, set on each vCPU with
  * KVM_SET_CPUID2 after giving it its own APIC ID, so a guest can tell its
  * vCPUs apart (CPUID Fn0000_0001 EBX[31:24], AMD APM vol. 3 appendix E).
+ *
+ * Two edits make /dev/kvm and /dev/yakvm offer the same kind of machine, as
+ * api.rst leaves the final table to the VMM:
+ * - the hypervisor bit (Fn0000_0001 ECX[31]) is set: KVM does not set it in
+ *   its supported table (QEMU and kvmtool set it themselves), and without it
+ *   Linux takes the VM for bare metal (PMU probing, errata chicken bits);
+ * - KVM's paravirtual leaves (0x40000000-0x400000ff, "KVMKVMKVM") are left
+ *   out: kvmclock, PV EOI, async page faults and PV IPIs assume KVM's
+ *   in-kernel LAPIC, which a VMM with its own 8259A does not create, and
+ *   yakvm offers none of them.
  */
 #include "cpuid.h"
 
@@ -17,6 +27,9 @@
 #include "vm.h"
 
 #define CPUID_MAX_ENTRIES 1024
+#define CPUID_1_ECX_HYPERVISOR	(1u << 31)
+#define HYPERVISOR_LEAVES	0x40000000u
+#define HYPERVISOR_LEAVES_END	0x40000100u
 
 static struct kvm_cpuid2 *supported;
 
@@ -59,15 +72,27 @@ static void set_apic_id(struct kvm_cpuid_entry2 *e, unsigned int id)
 	}
 }
 
+static bool hypervisor_leaf(const struct kvm_cpuid_entry2 *e)
+{
+	return e->function >= HYPERVISOR_LEAVES && e->function < HYPERVISOR_LEAVES_END;
+}
+
 void cpuid_set(struct vcpu *vcpu)
 {
-	size_t bytes = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
 	struct kvm_cpuid2 *c = alloc_cpuid(supported->nent);
-	unsigned int i;
+	unsigned int i, n = 0;
 
-	memcpy(c, supported, bytes);
-	for (i = 0; i < c->nent; i++)
-		set_apic_id(&c->entries[i], vcpu->id);
+	for (i = 0; i < supported->nent; i++) {
+		struct kvm_cpuid_entry2 e = supported->entries[i];
+
+		if (hypervisor_leaf(&e))
+			continue;
+		if (e.function == 1)
+			e.ecx |= CPUID_1_ECX_HYPERVISOR;
+		set_apic_id(&e, vcpu->id);
+		c->entries[n++] = e;
+	}
+	c->nent = n;
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0)
 		fail(STATUS_SETUP, "KVM_SET_CPUID2 on vCPU %u: %s", vcpu->id, strerror(errno));
 	free(c);

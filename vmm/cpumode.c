@@ -73,14 +73,35 @@ static void *boot_area(struct vm *vm, uint64_t gpa, uint64_t len)
 	return p;
 }
 
-static void write_gdt(struct vm *vm)
+/* The selectors of the code and data segments every vCPU starts with. */
+struct boot_selectors {
+	uint16_t code;
+	uint16_t data;
+};
+
+static struct boot_selectors selectors(const struct boot_cpu *boot)
+{
+	if (boot->gdt == GDT_LINUX)
+		return (struct boot_selectors){ BOOT_SEL_LINUX_CODE, BOOT_SEL_LINUX_DATA };
+	if (boot->mode == MODE_LONG)
+		return (struct boot_selectors){ BOOT_SEL_CODE64, BOOT_SEL_DATA };
+	return (struct boot_selectors){ BOOT_SEL_CODE32, BOOT_SEL_DATA };
+}
+
+static void write_gdt(struct vm *vm, const struct boot_cpu *boot)
 {
 	struct kvm_segment code32 = flat_segment(BOOT_SEL_CODE32, SEG_TYPE_CODE, false);
 	struct kvm_segment data = flat_segment(BOOT_SEL_DATA, SEG_TYPE_DATA, false);
 	struct kvm_segment code64 = flat_segment(BOOT_SEL_CODE64, SEG_TYPE_CODE, true);
 	uint64_t *gdt = boot_area(vm, BOOT_GDT, BOOT_GDT_ENTRIES * 8);
 
-	gdt[0] = 0;
+	memset(gdt, 0, BOOT_GDT_ENTRIES * 8);
+	if (boot->gdt == GDT_LINUX) {
+		gdt[BOOT_SEL_LINUX_CODE / 8] = descriptor(boot->mode == MODE_LONG ?
+							  &code64 : &code32);
+		gdt[BOOT_SEL_LINUX_DATA / 8] = descriptor(&data);
+		return;
+	}
 	gdt[BOOT_SEL_CODE32 / 8] = descriptor(&code32);
 	gdt[BOOT_SEL_DATA / 8] = descriptor(&data);
 	gdt[BOOT_SEL_CODE64 / 8] = descriptor(&code64);
@@ -115,10 +136,10 @@ static void real_mode_sregs(struct kvm_sregs *s, uint16_t cs)
 	s->cr0 = CR0_ET;
 }
 
-static void protected_mode_sregs(struct kvm_sregs *s)
+static void protected_mode_sregs(struct kvm_sregs *s, struct boot_selectors sel)
 {
-	s->cs = flat_segment(BOOT_SEL_CODE32, SEG_TYPE_CODE, false);
-	set_data_segments(s, flat_segment(BOOT_SEL_DATA, SEG_TYPE_DATA, false));
+	s->cs = flat_segment(sel.code, SEG_TYPE_CODE, false);
+	set_data_segments(s, flat_segment(sel.data, SEG_TYPE_DATA, false));
 	s->gdt.base = BOOT_GDT;
 	s->gdt.limit = BOOT_GDT_ENTRIES * 8 - 1;
 	s->cr0 = CR0_PE | CR0_ET;
@@ -126,10 +147,10 @@ static void protected_mode_sregs(struct kvm_sregs *s)
 
 /* Long mode needs PAE paging and EFER.LME; LMA is what the CPU would then set
  * (APM vol. 2, 14.6 "Enabling and Activating Long Mode"). */
-static void long_mode_sregs(struct kvm_sregs *s)
+static void long_mode_sregs(struct kvm_sregs *s, struct boot_selectors sel)
 {
-	protected_mode_sregs(s);
-	s->cs = flat_segment(BOOT_SEL_CODE64, SEG_TYPE_CODE, true);
+	protected_mode_sregs(s, sel);
+	s->cs = flat_segment(sel.code, SEG_TYPE_CODE, true);
 	s->cr3 = BOOT_PML4;
 	s->cr4 = CR4_PAE;
 	s->efer = EFER_LME | EFER_LMA;
@@ -152,10 +173,10 @@ static void setup_vcpu(struct vcpu *vcpu, const struct boot_cpu *boot)
 		real_mode_sregs(&sregs, boot->real_cs);
 		break;
 	case MODE_PROT:
-		protected_mode_sregs(&sregs);
+		protected_mode_sregs(&sregs, selectors(boot));
 		break;
 	case MODE_LONG:
-		long_mode_sregs(&sregs);
+		long_mode_sregs(&sregs, selectors(boot));
 		break;
 	}
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
@@ -169,7 +190,7 @@ void cpumode_setup(struct vm *vm, const struct boot_cpu *boot)
 	unsigned int i;
 
 	if (boot->mode != MODE_REAL)
-		write_gdt(vm);
+		write_gdt(vm, boot);
 	if (boot->mode == MODE_LONG)
 		write_page_tables(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)

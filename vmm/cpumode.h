@@ -9,8 +9,19 @@
 
 struct vm;
 
+/*
+ * Which GDT the vCPUs start with: yakvm's (code32 0x08, data 0x10, code64
+ * 0x18), or the one Linux's boot protocol asks for (boot.rst, "32-bit Boot
+ * Protocol": __BOOT_CS 0x10 with the mode's code segment, __BOOT_DS 0x18).
+ */
+enum gdt_layout {
+	GDT_YAKVM,
+	GDT_LINUX,
+};
+
 struct boot_cpu {
 	enum cpu_mode mode;
+	enum gdt_layout gdt;
 	uint16_t real_cs;	/* real mode: CS selector; RIP is the offset */
 	uint64_t rip;
 	uint64_t rsp;

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 
 #include "dump.h"
+#include "interrupts.h"
 #include "status.h"
 #include "util.h"
 #include "vcpu.h"
@@ -83,12 +84,17 @@ enum exit_action exit_mmio(struct vcpu *vcpu)
 }
 
 /*
- * Nothing can inject an interrupt yet, so a halted vCPU never wakes: it is
- * done, and the VM stops when the last vCPU halts.
+ * HLT with interrupts enabled on the vCPU the PIC is wired to waits for the
+ * next interrupt.  Otherwise nothing can wake it: it is done, and the VM
+ * stops when the last vCPU halts.
  */
 enum exit_action exit_hlt(struct vcpu *vcpu)
 {
-	msg("vCPU %u halted at rip %#llx (HLT; no interrupt source to wake it)",
+	if (interrupts_can_wake(vcpu)) {
+		interrupts_wait(vcpu);
+		return EXIT_CONTINUE;
+	}
+	msg("vCPU %u halted at rip %#llx (HLT; no interrupt can wake it)",
 	    vcpu->id, (unsigned long long)vcpu_rip(vcpu));
 	vm_vcpu_halted(vcpu->vm);
 	return EXIT_VCPU_DONE;
@@ -156,20 +162,20 @@ void trace_exit(struct vcpu *vcpu)
 	case KVM_EXIT_IO:
 		format_bytes(bytes, sizeof(bytes), (uint8_t *)run + run->io.data_offset,
 			     run->io.direction == KVM_EXIT_IO_OUT ? run->io.size : 0);
-		msg("vcpu%u rip %#llx: IO %s port %#06x size %u count %u%s%s", vcpu->id, rip,
+		trace("vcpu%u rip %#llx: IO %s port %#06x size %u count %u%s%s", vcpu->id, rip,
 		    run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port,
 		    run->io.size, run->io.count, *bytes ? " data " : "", bytes);
 		break;
 	case KVM_EXIT_MMIO:
 		format_bytes(bytes, sizeof(bytes), run->mmio.data,
 			     run->mmio.is_write ? run->mmio.len : 0);
-		msg("vcpu%u rip %#llx: MMIO %s %#010llx len %u%s%s", vcpu->id, rip,
+		trace("vcpu%u rip %#llx: MMIO %s %#010llx len %u%s%s", vcpu->id, rip,
 		    run->mmio.is_write ? "write" : "read",
 		    (unsigned long long)run->mmio.phys_addr, run->mmio.len,
 		    *bytes ? " data " : "", bytes);
 		break;
 	default:
-		msg("vcpu%u rip %#llx: %s", vcpu->id, rip, exit_reason_name(run->exit_reason));
+		trace("vcpu%u rip %#llx: %s", vcpu->id, rip, exit_reason_name(run->exit_reason));
 		break;
 	}
 }

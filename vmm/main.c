@@ -13,7 +13,9 @@
 #include "console.h"
 #include "cpumode.h"
 #include "devices/devices.h"
+#include "dump.h"
 #include "eventloop.h"
+#include "interrupts.h"
 #include "loaders/loader.h"
 #include "stat.h"
 #include "status.h"
@@ -26,6 +28,7 @@
 
 static const char usage_text[] =
 "usage: yakvm run [options] IMAGE\n"
+"       yakvm run [options] --kernel BZIMAGE [--initrd FILE] [--cmdline STR]\n"
 "       yakvm stat [--interval SECONDS] [--once]   (live exit rates of yakvm VMs)\n"
 "       yakvm --version | -h | --help\n"
 "\n"
@@ -33,19 +36,21 @@ static const char usage_text[] =
 "\n"
 "options for run:\n"
 "  --dev PATH        device to use (default /dev/yakvm; /dev/kvm works the same)\n"
-"  --mem SIZE        guest RAM, e.g. 64M, 2G, 512K or bytes (default 64M, at least 1M);\n"
-"                    RAM above 3G continues at 4G\n"
+"  --mem SIZE        guest RAM, e.g. 64M, 2G, 512K or bytes (default 64M, 256M for\n"
+"                    a Linux kernel, at least 1M); RAM above 3G continues at 4G\n"
 "  --cpus N          number of vCPUs, one thread each (default 1); every vCPU starts\n"
 "                    at the entry point, CPUID gives each its own APIC ID\n"
 "  --format FMT      flat, elf, multiboot or bzimage (default: detected from the file:\n"
 "                    multiboot header, ELF magic, Linux 'HdrS', otherwise flat)\n"
+"  --kernel FILE     the image, given as an option (kvmtool/QEMU style) instead of IMAGE\n"
 "  --load ADDR       flat: load address (default 0x1000 in real mode, else 0x100000)\n"
 "  --entry ADDR      flat: entry point (default: the load address); in real mode\n"
 "                    also SEG:OFF (a linear address A becomes (A>>4 & 0xf000):(A & 0xffff))\n"
 "  --mode MODE       flat: real (default; CS=DS=ES=SS, SP=0), prot (32-bit, flat\n"
-"                    segments) or long (64-bit, first 4G identity-mapped)\n"
-"  --cmdline STR     command line for elf, multiboot (and later bzimage) guests\n"
-"  --initrd FILE     initial ramdisk for the bzimage loader (not implemented yet)\n"
+"                    segments) or long (64-bit, first 4G identity-mapped);\n"
+"                    bzimage: long (64-bit boot protocol, default) or prot (32-bit)\n"
+"  --cmdline STR     command line for elf, multiboot and bzimage guests\n"
+"  --initrd FILE     initial ramdisk for a bzimage (Linux) kernel\n"
 "  --trace-exits     print one line per VM exit on stderr\n"
 "  --strict          stop the VM when the guest touches a port or MMIO address\n"
 "                    no device claims (default: reads return all ones, writes are\n"
@@ -54,23 +59,28 @@ static const char usage_text[] =
 "\n"
 "ELF32 images start in protected mode, ELF64 images in long mode; multiboot v1\n"
 "kernels in protected mode with EAX=0x2BADB002 and EBX=multiboot info.  ELF images\n"
-"get the same info in EBX (and RDI, with the magic in RSI, for ELF64).\n"
+"get the same info in EBX (and RDI, with the magic in RSI, for ELF64).  Linux\n"
+"bzImages start through the boot protocol (zero page in RSI, e820 map, initrd).\n"
 "\n"
-"devices: 16550 UART at 0x3f8 (stdout/stdin), debug-exit port 0xf4 (a write of V\n"
-"exits with status (V<<1)|1), debug console port 0xe9 (stdout), MMIO test device\n"
-"at 0xfeb00000 (ID register 'YMIO' at +0, read-back scratch from +8 to +0xff).\n"
+"devices: 16550 UART at 0x3f8 on IRQ4 (stdout/stdin), 8259A PIC pair (0x20, 0xa0,\n"
+"ELCR 0x4d0) wired to vCPU 0, 8254 PIT (0x40, IRQ0) with port 0x61, MC146818 RTC\n"
+"(0x70), i8042 (0x60/0x64; its reset ends the VM), empty PCI config space (0xcf8),\n"
+"ports 0x80/0xed/0x92; debug-exit port 0xf4 (a write of V exits with status\n"
+"(V<<1)|1), debug console port 0xe9 (stdout), MMIO test device at 0xfeb00000\n"
+"(ID register 'YMIO' at +0, read-back scratch from +8 to +0xff).\n"
 "\n"
 "console: when stdin is a terminal it is put in raw mode; Ctrl-A x quits,\n"
 "Ctrl-A Ctrl-A sends Ctrl-A.  The terminal is restored on every exit.\n"
 "\n"
-"exit status: 0 every vCPU halted; odd (V<<1)|1 guest wrote V to port 0xf4;\n"
+"exit status: 0 every vCPU halted, or the guest reset the machine (reboot);\n"
+"  odd (V<<1)|1 guest wrote V to port 0xf4;\n"
 "  2 bad usage or input; 4 device or setup failure; 6 guest triple fault;\n"
 "  8 internal error (failed entry, unexpected exit); 10 --strict violation;\n"
 "  12 quit with Ctrl-A x; 128+N stopped by signal N (130 SIGINT, 143 SIGTERM)\n";
 
 enum option_id {
 	OPT_DEV = 256, OPT_MEM, OPT_CPUS, OPT_FORMAT, OPT_LOAD, OPT_ENTRY, OPT_MODE,
-	OPT_CMDLINE, OPT_INITRD, OPT_TRACE_EXITS, OPT_STRICT, OPT_VERSION,
+	OPT_CMDLINE, OPT_INITRD, OPT_TRACE_EXITS, OPT_STRICT, OPT_VERSION, OPT_KERNEL,
 };
 
 static const struct option run_options[] = {
@@ -83,6 +93,7 @@ static const struct option run_options[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "help", no_argument, NULL, 'h' },
@@ -145,6 +156,7 @@ static void apply_option(struct vm_config *cfg, int id, const char *arg)
 	case OPT_MEM:
 		if (!parse_size(arg, &cfg->mem_size))
 			fail(STATUS_USAGE, "--mem: bad size '%s' (e.g. 64M, 2G, 512K)", arg);
+		cfg->mem_set = true;
 		break;
 	case OPT_CPUS: cfg->nr_cpus = parse_cpus(arg); break;
 	case OPT_FORMAT:
@@ -163,6 +175,7 @@ static void apply_option(struct vm_config *cfg, int id, const char *arg)
 		break;
 	case OPT_CMDLINE: cfg->cmdline = arg; break;
 	case OPT_INITRD: cfg->initrd = arg; break;
+	case OPT_KERNEL: cfg->image = arg; break;
 	case OPT_TRACE_EXITS: cfg->trace_exits = true; break;
 	case OPT_STRICT: cfg->strict = true; break;
 	}
@@ -206,16 +219,24 @@ static void parse_run_options(int argc, char **argv, struct vm_config *cfg)
 			reject_option(argv[optind - 1]);
 		apply_option(cfg, id, optarg);
 	}
+	if (cfg->image) {	/* --kernel */
+		if (optind < argc)
+			usage_error("unexpected argument '%s': --kernel already names the image",
+				    argv[optind]);
+		return;
+	}
 	if (optind == argc)
-		usage_error("%s", "no IMAGE given");
+		usage_error("%s", "no IMAGE (or --kernel) given");
 	if (optind + 1 < argc)
 		usage_error("unexpected argument '%s' after IMAGE", argv[optind + 1]);
 	cfg->image = argv[optind];
 }
 
 /* Everything before the first guest instruction; fail()s with one line on error. */
-static void prepare_vm(const struct vm_config *cfg, struct vm *vm, struct serial **uart)
+static void prepare_vm(const struct vm_config *user_cfg, struct vm *vm, struct serial **uart)
 {
+	struct vm_config config = *user_cfg;
+	struct vm_config *cfg = &config;
 	enum image_format format = cfg->format;
 	struct boot_cpu boot = { 0 };
 	struct image img;
@@ -226,10 +247,12 @@ static void prepare_vm(const struct vm_config *cfg, struct vm *vm, struct serial
 	if (format == FORMAT_AUTO)
 		format = image_detect(&img);
 	loader_check_options(cfg, format);
+	if (format == FORMAT_BZIMAGE && !cfg->mem_set)
+		cfg->mem_size = DEFAULT_LINUX_MEM_SIZE;
 
 	vm_open_device(vm, cfg->dev_path);
 	vm_create(vm, cfg);
-	*uart = devices_create(vm);
+	*uart = devices_create(vm, interrupts_notify);
 	load_image(vm, cfg, &img, format, &boot);
 	cpumode_setup(vm, &boot);
 	if (cfg->trace_exits) {
@@ -237,6 +260,15 @@ static void prepare_vm(const struct vm_config *cfg, struct vm *vm, struct serial
 		msg("%s: %s image; %u vCPU(s) start in %s", cfg->image, format_name(format),
 		    vm->nr_vcpus, where);
 	}
+}
+
+/* With --trace-exits: where every vCPU stood when the VM stopped. */
+static void dump_all_vcpus(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		dump_vcpu_state(&vm->vcpus[i]);
 }
 
 static int run_vm(const struct vm_config *cfg)
@@ -255,6 +287,8 @@ static int run_vm(const struct vm_config *cfg)
 	status = eventloop_run(&vm, &con);
 	joined = vcpus_stop(&vm);
 	terminal_restore();
+	if (cfg->trace_exits)
+		dump_all_vcpus(&vm);
 	if (status >= STATUS_SIGNAL_BASE)
 		msg("stopped; %u vCPU thread%s joined, exit status %d", joined,
 		    joined == 1 ? "" : "s", status);

@@ -6,6 +6,7 @@
 
 enum yakvm_status {
 	STATUS_HALTED = 0,		/* every vCPU executed HLT */
+	STATUS_GUEST_RESET = 0,		/* the guest reset the machine: a reboot ends the VM */
 	STATUS_USAGE = 2,		/* bad option, size, image or address */
 	STATUS_SETUP = 4,		/* device or ioctl failure before the guest ran */
 	STATUS_TRIPLE_FAULT = 6,	/* KVM_EXIT_SHUTDOWN */

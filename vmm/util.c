@@ -6,15 +6,16 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
-static void vmsg(const char *fmt, va_list ap)
+static void vmsg_prefixed(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n;
 
 	/* One write per message, so lines from vCPU threads never interleave. */
-	n = snprintf(line, sizeof(line), "yakvm: ");
+	n = snprintf(line, sizeof(line), "yakvm: %s", prefix);
 	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
@@ -22,6 +23,29 @@ static void vmsg(const char *fmt, va_list ap)
 	if (write(STDERR_FILENO, line, n) < 0) {
 		/* Nowhere left to report it. */
 	}
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	vmsg_prefixed("", fmt, ap);
+}
+
+void trace(const char *fmt, ...)
+{
+	static struct timespec start;
+	struct timespec now;
+	char stamp[32];
+	va_list ap;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!start.tv_sec)
+		start = now;
+	snprintf(stamp, sizeof(stamp), "[%4ld.%06ld] ",
+		 (long)(now.tv_sec - start.tv_sec - (now.tv_nsec < start.tv_nsec)),
+		 (now.tv_nsec - start.tv_nsec + 1000000000L) % 1000000000L / 1000);
+	va_start(ap, fmt);
+	vmsg_prefixed(stamp, fmt, ap);
+	va_end(ap);
 }
 
 void msg(const char *fmt, ...)

@@ -13,6 +13,8 @@
 
 /* "yakvm: <message>" on stderr. */
 void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* msg() with the time since the first trace() (--trace-exits lines). */
+void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* msg() and exit(status): only before the vCPU threads start. */
 _Noreturn void fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

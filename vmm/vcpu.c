@@ -7,6 +7,11 @@
  * ioctl would be lost, so the handler also sets kvm_run.immediate_exit, which
  * makes the next KVM_RUN return EINTR at once (api.rst, "immediate_exit").
  * Either way the loop sees the stop flag and the thread ends.
+ *
+ * The same kick brings a vCPU out of the guest when the PIC has an
+ * interrupt for it (interrupts.c).  The loop clears immediate_exit before
+ * it looks at the stop flag and the PIC, so a kick is either seen by those
+ * checks or makes the following KVM_RUN return at once; never lost.
  */
 #include "vcpu.h"
 
@@ -19,6 +24,7 @@
 #include "cpuid.h"
 #include "dump.h"
 #include "exit.h"
+#include "interrupts.h"
 #include "status.h"
 #include "util.h"
 #include "vm.h"
@@ -29,6 +35,8 @@ void vcpu_create(struct vm *vm, unsigned int id, struct vcpu *vcpu)
 {
 	vcpu->vm = vm;
 	vcpu->id = id;
+	pthread_mutex_init(&vcpu->wake_lock, NULL);
+	pthread_cond_init(&vcpu->wake_cond, NULL);
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vcpu->fd < 0)
 		fail(STATUS_SETUP, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
@@ -73,6 +81,7 @@ static enum exit_action handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_INTERNAL_ERROR:
 		return exit_internal_error(vcpu);
 	case KVM_EXIT_INTR:
+	case KVM_EXIT_IRQ_WINDOW_OPEN:	/* interrupts_before_entry() injects next */
 		return EXIT_CONTINUE;
 	default:
 		return exit_unexpected(vcpu);
@@ -83,8 +92,11 @@ static enum exit_action run_once(struct vcpu *vcpu)
 {
 	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 		/* EINTR: kicked (or immediate_exit); the loop checks the stop flag. */
-		if (errno == EINTR || errno == EAGAIN)
+		if (errno == EINTR || errno == EAGAIN) {
+			if (vcpu->vm->trace_exits)
+				trace("vcpu%u: KVM_RUN interrupted (kick)", vcpu->id);
 			return EXIT_CONTINUE;
+		}
 		return exit_run_failed(vcpu, errno);
 	}
 	if (vcpu->vm->trace_exits)
@@ -102,11 +114,25 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
-	while (!vm_is_stopping(vcpu->vm)) {
+	for (;;) {
+		vcpu->run->immediate_exit = 0;
+		if (vm_is_stopping(vcpu->vm))
+			break;
+		interrupts_before_entry(vcpu);
 		if (run_once(vcpu) == EXIT_VCPU_DONE)
 			break;
 	}
 	return NULL;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->wake_lock);
+	pthread_cond_broadcast(&vcpu->wake_cond);
+	/* A vCPU thread raising a line itself checks the PIC before its next entry. */
+	if (vcpu->kickable && !pthread_equal(vcpu->thread, pthread_self()))
+		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+	pthread_mutex_unlock(&vcpu->wake_lock);
 }
 
 void vcpus_start(struct vm *vm)
@@ -125,6 +151,9 @@ void vcpus_start(struct vm *vm)
 			return;
 		}
 		vcpu->thread_started = true;
+		pthread_mutex_lock(&vcpu->wake_lock);
+		vcpu->kickable = true;
+		pthread_mutex_unlock(&vcpu->wake_lock);
 	}
 }
 
@@ -132,9 +161,16 @@ unsigned int vcpus_stop(struct vm *vm)
 {
 	unsigned int i, joined = 0;
 
+	/* The last kick: after it no other thread signals a thread about to be joined. */
 	for (i = 0; i < vm->nr_vcpus; i++) {
-		if (vm->vcpus[i].thread_started)
-			pthread_kill(vm->vcpus[i].thread, VCPU_KICK_SIGNAL);
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		pthread_mutex_lock(&vcpu->wake_lock);
+		if (vcpu->kickable)
+			pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+		vcpu->kickable = false;
+		pthread_cond_broadcast(&vcpu->wake_cond);
+		pthread_mutex_unlock(&vcpu->wake_lock);
 	}
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		if (!vm->vcpus[i].thread_started)

@@ -12,6 +12,7 @@
 #include "io.h"
 
 struct vcpu;
+struct pic;
 
 struct ram_range {
 	uint64_t gpa;
@@ -34,6 +35,7 @@ struct vm {
 
 	struct io_bus pio;
 	struct io_bus mmio;
+	struct pic *pic;		/* interrupts for the boot vCPU (interrupts.c) */
 	bool strict;
 	bool trace_exits;
 

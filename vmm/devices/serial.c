@@ -2,9 +2,13 @@
  * 8250/16550A UART (register set of the National PC16550D data sheet):
  * THR/RBR, IER, IIR/FCR, LCR, MCR, LSR, MSR, SCR, and DLL/DLM while LCR.DLAB
  * is set.  Transmission is instantaneous, so LSR always shows THRE and TEMT
- * and output never blocks the guest.  No interrupt line is wired yet (yakvm
- * cannot inject interrupts); IIR is still computed so polling drivers that
- * read it see the right cause.
+ * and output never blocks the guest.
+ *
+ * The interrupt (COM1: IRQ4) is the data sheet's INTRPT output gated by
+ * MCR.OUT2, as on every PC serial port: high while IIR shows a cause (data
+ * received, or THR empty since IIR last reported it or THR was written).
+ * The PIC sees the rising edges; Linux's 8250 driver reads IIR until it says
+ * "no interrupt", so the line drops and the next cause makes a new edge.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -36,6 +40,7 @@ enum uart_reg {
 #define FCR_ENABLE	0x01
 #define FCR_CLEAR_RX	0x02
 #define LCR_DLAB	0x80
+#define MCR_OUT2	0x08	/* gates the interrupt line on a PC */
 #define MCR_LOOP	0x10
 #define MCR_MASK	0x1f
 #define LSR_DATA_READY	0x01
@@ -49,6 +54,8 @@ enum uart_reg {
 struct serial {
 	pthread_mutex_t lock;
 	int out_fd;
+	struct pic *pic;
+	unsigned int irq;
 	uint8_t ier, fcr, lcr, mcr, scr, dll, dlm;
 	bool thr_empty_pending;	/* THRE interrupt cause, cleared by reading IIR */
 	uint8_t rx[RX_FIFO_SIZE];
@@ -84,17 +91,34 @@ static void transmit(struct serial *uart, uint8_t byte)
 }
 
 /* Highest-priority pending cause (PC16550D table "Interrupt Control Functions"). */
+static uint8_t pending_cause(const struct serial *uart)
+{
+	if ((uart->ier & IER_RX_DATA) && uart->rx_count)
+		return IIR_RX_DATA;
+	if ((uart->ier & IER_THR_EMPTY) && uart->thr_empty_pending)
+		return IIR_THR_EMPTY;
+	return IIR_NONE;
+}
+
+/* Reading IIR while it reports THR empty clears that cause. */
 static uint8_t read_iir(struct serial *uart)
 {
 	uint8_t fifo = (uart->fcr & FCR_ENABLE) ? IIR_FIFO_ON : 0;
+	uint8_t cause = pending_cause(uart);
 
-	if ((uart->ier & IER_RX_DATA) && uart->rx_count)
-		return fifo | IIR_RX_DATA;
-	if ((uart->ier & IER_THR_EMPTY) && uart->thr_empty_pending) {
+	if (cause == IIR_THR_EMPTY)
 		uart->thr_empty_pending = false;
-		return fifo | IIR_THR_EMPTY;
-	}
-	return fifo | IIR_NONE;
+	return fifo | cause;
+}
+
+/* In loopback the interrupt stays inside the chip (OUT2 is looped back too). */
+static void update_irq(struct serial *uart)
+{
+	bool level = (uart->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2 &&
+		     pending_cause(uart) != IIR_NONE;
+
+	if (uart->pic)
+		pic_set_irq(uart->pic, uart->irq, level);
 }
 
 /* In loopback the modem outputs (MCR bits 0-3) feed the modem inputs. */
@@ -200,6 +224,7 @@ static void serial_access(void *opaque, uint64_t offset, uint8_t *data,
 			data[i] = serial_read(uart, reg);
 		}
 	}
+	update_irq(uart);
 	pthread_mutex_unlock(&uart->lock);
 }
 
@@ -220,10 +245,12 @@ void serial_receive(struct serial *uart, const uint8_t *bytes, size_t len)
 	pthread_mutex_lock(&uart->lock);
 	for (i = 0; i < len; i++)
 		rx_push(uart, bytes[i]);
+	update_irq(uart);
 	pthread_mutex_unlock(&uart->lock);
 }
 
-struct serial *serial_create(struct vm *vm, uint16_t base, int out_fd)
+struct serial *serial_create(struct vm *vm, uint16_t base, int out_fd,
+			     struct pic *pic, unsigned int irq)
 {
 	struct serial *uart = calloc(1, sizeof(*uart));
 
@@ -231,6 +258,8 @@ struct serial *serial_create(struct vm *vm, uint16_t base, int out_fd)
 		fail(STATUS_SETUP, "out of memory for the UART");
 	pthread_mutex_init(&uart->lock, NULL);
 	uart->out_fd = out_fd;
+	uart->pic = pic;
+	uart->irq = irq;
 	/* 115200 baud 8N1, what firmware leaves behind. */
 	uart->dll = 1;
 	uart->lcr = 0x03;

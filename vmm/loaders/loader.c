@@ -28,9 +28,9 @@ void loader_check_options(const struct vm_config *cfg, enum image_format format)
 		if (cfg->entry.set)
 			fail(STATUS_USAGE, "--entry applies to flat images only (%s is %s)",
 			     cfg->image, name);
-		if (cfg->mode_set)
-			fail(STATUS_USAGE, "--mode applies to flat images only (%s is %s; "
-			     "the format decides the mode)", cfg->image, name);
+		if (cfg->mode_set && format != FORMAT_BZIMAGE)
+			fail(STATUS_USAGE, "--mode applies to flat and bzimage images only (%s is "
+			     "%s; the format decides the mode)", cfg->image, name);
 	}
 	if (format == FORMAT_FLAT && cfg->cmdline)
 		fail(STATUS_USAGE, "--cmdline is passed to elf, multiboot and bzimage images, "

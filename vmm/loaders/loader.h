@@ -57,6 +57,29 @@ uint64_t elf_load_segments(struct vm *vm, const struct image *img, int *elf_clas
 void load_to_guest(struct vm *vm, uint64_t gpa, const void *src, uint64_t len,
 		   uint64_t memsz, bool reserve_boot_area, const char *what);
 
+/*
+ * The guest's memory map as firmware reports it (memmap.c); the type codes
+ * are those of multiboot's mmap and of Linux's e820 table alike.
+ */
+#define MEMMAP_RAM		1
+#define MEMMAP_RESERVED		2
+#define MEMMAP_MAX		4
+#define MEMMAP_BASE_END		0x9fc00ULL	/* 639 KiB: a PC's EBDA starts here */
+#define MEMMAP_HIGH_START	0x100000ULL
+
+struct memmap_range {
+	uint64_t addr;
+	uint64_t len;
+	uint32_t type;
+};
+
+struct memmap {
+	struct memmap_range ranges[MEMMAP_MAX];
+	unsigned int count;
+};
+
+void memmap_build(struct vm *vm, struct memmap *map);
+
 /* Writes the multiboot information structure (memory map, cmdline, loader
  * name) and returns its guest address. */
 uint32_t bootinfo_write(struct vm *vm, const char *cmdline);
