@@ -287,16 +287,20 @@ static void start_vcpus(struct vm *vm, enum child_end end)
 	wait_until_counting(vm, CHILD_VCPUS);
 }
 
-/* The VMM: VMs that ran, then a byte on @ready; then it exits or waits for its end. */
+/*
+ * The VMM: VMs that ran, then a byte on @ready; once the parent has counted
+ * its objects (a byte on @go, or EOF), it exits or waits for its end.
+ */
 static void __attribute__((noreturn)) child_vmm(const struct test_dev *dev, int ready,
-						 enum child_end end)
+						 int go, enum child_end end)
 {
+	char c;
 	int i;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive a failed case */
 	for (i = 0; i < CHILD_VMS; i++)
 		start_vcpus(vm_create(dev, REAL_MODE_MEM_SIZE), end);
-	if (write(ready, "r", 1) != 1)
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) < 0)
 		_exit(3);
 	if (end == KILLED_WHILE_RUNNING)
 		for (;;)
@@ -326,21 +330,25 @@ static void run_child_vmm(const struct test_ctx *ctx, enum child_end end)
 {
 	struct counters start, running;
 	uint64_t took_ms;
-	int fds[2], status;
+	int fds[2], go[2], status;
 	char c;
 	pid_t pid;
 
 	read_counters(ctx->dev, &start);
-	TEST_ASSERT(!pipe(fds), "pipe");
+	TEST_ASSERT(!pipe(fds) && !pipe(go), "pipe");
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork");
 	if (pid == 0) {
 		close(fds[0]);
-		child_vmm(ctx->dev, fds[1], end);
+		close(go[1]);
+		child_vmm(ctx->dev, fds[1], go[0], end);
 	}
 	close(fds[1]);
+	close(go[0]);
 	TEST_ASSERT(read(fds[0], &c, 1) == 1, "the VMM process failed before its guests ran");
 	read_counters(ctx->dev, &running);
+	/* Counted: now the child may go its way (also if an assertion below fails). */
+	close(go[1]);
 	TEST_ASSERT_EQ(counter(&running, "vms"), counter(&start, "vms") + CHILD_VMS);
 	if (ctx->dev->is_yakvm)
 		TEST_ASSERT_EQ(counter(&running, "vcpus"),

@@ -4,7 +4,8 @@
 # its cases on /dev/yakvm and, where KVM supports them, on /dev/kvm.
 # After each binary the module's object counters must be back at zero: every
 # VM, vCPU, slot, pinned page and NPT page freed.
-#   run-tests.sh [FILTER]   (only binaries whose name contains FILTER)
+#   run-tests.sh [FILTER]   (only binaries whose name contains FILTER, or
+#                            one of FILTER's comma-separated parts)
 filter=$1
 objects=/sys/kernel/debug/yakvm/objects
 timeout_s=${TVM_TEST_TIMEOUT:-900}
@@ -19,10 +20,20 @@ leak_check() {
 	fi
 }
 
+matches() {
+	old_ifs=$IFS
+	IFS=,
+	for part in $2; do
+		case "$1" in *"$part"*) IFS=$old_ifs; return 0 ;; esac
+	done
+	IFS=$old_ifs
+	[ -z "$2" ]
+}
+
 for t in /tests/*.test; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t" .test)
-	case "$name" in *"$filter"*) ;; *) continue ;; esac
+	matches "$name" "$filter" || continue
 	start=$(date +%s)
 	timeout -s KILL "$timeout_s" "$t" > /tmp/out 2>&1
 	rc=$?
