@@ -17,23 +17,64 @@
 #define NPF_IN_WALK	BIT_ULL(33)	/* while walking the guest's page tables */
 
 /* Returns 1 when @gpa is guest RAM and is now mapped, 0 for MMIO, < 0 on error. */
+/*
+ * Fault-around: a guest that touches a page usually touches its neighbours
+ * soon after (Linux clears and initialises its memory in order), and every
+ * nested page fault costs a world switch.  So the pages around a fault
+ * that lie in the same slot are pinned and mapped too: the naturally
+ * aligned 2 MiB block when the faulting page is part of a huge page (its
+ * neighbours are then mostly already allocated -- KVM gets the same effect
+ * by mapping transparent huge pages whole), else a small block, so a
+ * sparse guest does not make the host allocate much it never uses.  Only
+ * the faulting page's own failure is an error.
+ */
+#define FAULT_AROUND_PAGES	16
+
+static void map_around(struct yakvm_vm *vm, struct yakvm_slot *slot, u64 gfn,
+		       struct page *page, bool writable)
+{
+	u64 block = folio_nr_pages(page_folio(page)) >= PTRS_PER_PMD ?
+		    PTRS_PER_PMD : FAULT_AROUND_PAGES;
+	u64 first = max(ALIGN_DOWN(gfn, block), slot->base_gfn);
+	u64 end = min(ALIGN_DOWN(gfn, block) + block,
+		      slot->base_gfn + slot->npages);
+	struct page *p;
+	int r;
+	u64 g;
+
+	for (g = first; g < end; g++) {
+		if (g == gfn)
+			continue;
+		r = yakvm_slot_page(vm, slot, g, &p);
+		if (r == -ENOMEM)
+			break;		/* over RLIMIT_MEMLOCK: leave it to the faults */
+		if (r)
+			continue;	/* e.g. a hole in the user mapping */
+		if (yakvm_npt_map(vm, g, p, writable))
+			break;
+	}
+}
+
 static int map_guest_ram(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct yakvm_vm *vm = vcpu->vm;
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct yakvm_slot *slot;
 	struct page *page;
+	bool writable;
 	int r = 0;
 
 	mutex_lock(&vm->mmu_lock);
 	slot = yakvm_find_slot(vm, gfn);
 	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {
+		writable = !(slot->flags & KVM_MEM_READONLY);
 		r = yakvm_slot_page(vm, slot, gfn, &page);
 		if (!r)
-			r = yakvm_npt_map(vm, gfn, page,
-					  !(slot->flags & KVM_MEM_READONLY));
-		if (!r)
+			r = yakvm_npt_map(vm, gfn, page, writable);
+		if (!r) {
+			map_around(vm, slot, gfn, page, writable);
 			r = 1;
+		}
 	}
 	mutex_unlock(&vm->mmu_lock);
 	return r;
