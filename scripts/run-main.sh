@@ -5,7 +5,11 @@
 #   run-main.sh [--cpu epyc|max] [--cmd "GUEST COMMANDS"] [--guest NAME]
 #               [--vm-cmd "TEST-VM COMMAND"] [--timeout SEC]
 #
-#   (nothing)   an interactive shell in the Linux guest; 'exit' powers it off
+#   (nothing)   an interactive shell in the Linux guest; 'exit' powers it off.
+#               When stdin is not a terminal there is nobody to type: the
+#               guest runs what stdin holds as its commands (a short demo if
+#               stdin is empty) and powers off, so `make run < /dev/null`
+#               and `echo 'uname -r' | make run` return by themselves.
 #   --cmd       the Linux guest runs these shell commands and powers off
 #   --guest     one of the example guests (hello-real, hello-prot, hello-long,
 #               mbtest, elftest, mmioforms) instead of Linux
@@ -29,6 +33,14 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+
+# What the Linux guest shows when make run has no terminal and no commands.
+DEMO_CMD='uname -a; echo; grep -m1 "model name" /proc/cpuinfo; grep -c ^processor /proc/cpuinfo; head -3 /proc/interrupts; free -m'
+
+if [ -z "$vm_cmd$guest$cmd" ] && [ ! -t 0 ]; then
+	cmd=$(cat)
+	[ -n "$cmd" ] || cmd=$DEMO_CMD
+fi
 
 # How each example guest is started (README, "The VMM and the example guests").
 example() {
