@@ -7,7 +7,10 @@
  * (intercepted anyway, see vcpu.c) into KVM_EXIT_DEBUG.  An instruction the
  * module completes itself (I/O, CPUID, MMIO, ...) never raises that #DB, so
  * completing one under single-step reports the step directly, as KVM does.
- * Software breakpoints intercept #BP.  Hardware breakpoints are not offered.
+ * Software breakpoints intercept #BP, and INTn as well: QEMU's emulated SVM
+ * checks only the INTn intercept for INT3 (and INTO, INT n) and never the
+ * #BP exception intercept APM 15.12 specifies, so under QEMU a breakpoint
+ * arrives as an INTn exit.  Hardware breakpoints are not offered.
  */
 #include <linux/uaccess.h>
 
@@ -16,6 +19,10 @@
 #define SUPPORTED_DEBUG	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | \
 			 KVM_GUESTDBG_USE_SW_BP)
 #define DR6_BS		BIT(14)		/* single-step (APM 13.1.1.3) */
+#define INTN_BIT	BIT(INTERCEPT_INTn % 32)
+#define OP_INT3		0xcc
+#define OP_INT_IMM8	0xcd
+#define OP_INTO		0xce
 
 bool yakvm_singlestepping(struct yakvm_vcpu *vcpu)
 {
@@ -27,6 +34,7 @@ long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp)
 	struct vmcb *vmcb = vcpu->vmcb;
 	struct kvm_guest_debug dbg;
 	u32 *exceptions = &vmcb->control.intercepts[INTERCEPT_EXCEPTION];
+	u32 *intn_word = &vmcb->control.intercepts[INTERCEPT_INTn / 32];
 
 	if (copy_from_user(&dbg, argp, sizeof(dbg)))
 		return -EFAULT;
@@ -50,10 +58,13 @@ long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp)
 	if (yakvm_singlestepping(vcpu))
 		vmcb->save.rflags |= X86_EFLAGS_TF;
 
-	if (dbg.control & KVM_GUESTDBG_USE_SW_BP)
+	if (dbg.control & KVM_GUESTDBG_USE_SW_BP) {
 		*exceptions |= BIT(X86_TRAP_BP);
-	else
+		*intn_word |= INTN_BIT;
+	} else {
 		*exceptions &= ~BIT(X86_TRAP_BP);
+		*intn_word &= ~INTN_BIT;
+	}
 	yakvm_vmcb_dirty(vmcb, YAKVM_DIRTY_INTERCEPTS);
 	return 0;
 }
@@ -90,6 +101,57 @@ int yakvm_handle_db(struct yakvm_vcpu *vcpu)
 int yakvm_handle_bp(struct yakvm_vcpu *vcpu)
 {
 	return debug_exit(vcpu, X86_TRAP_BP, YAKVM_DR6_INIT);
+}
+
+/* Deliver the guest's own INT n or INTO on the next entry, RIP past it. */
+static int deliver_soft_event(struct yakvm_vcpu *vcpu, u8 vector, u32 type,
+			      unsigned int len)
+{
+	struct yakvm_soft_event *soft = &vcpu->soft;
+	u64 rip = vcpu->vmcb->save.rip;
+
+	soft->pending = true;
+	soft->vector = vector;
+	soft->type = type;
+	soft->insn_rip = rip;
+	soft->next_rip = rip + len;
+	if (!yakvm_64bit_code(vcpu))
+		soft->next_rip = (u32)soft->next_rip;
+	vcpu->vmcb->save.rip = soft->next_rip;
+	return 1;
+}
+
+/*
+ * INTn intercepted (only while a debugger uses software breakpoints, see
+ * the top of this file).  INT3 is the debugger's breakpoint, reported as
+ * the #BP intercept would be, with pc at the INT3.  INT n and INTO are the
+ * guest's: they are delivered through EVENTINJ as what they are -- a
+ * software interrupt, and #OF (INTO exits only when OF is set) -- with RIP
+ * past the instruction, which the CPU pushes as the return address
+ * (APM 15.20).
+ */
+int yakvm_handle_swint(struct yakvm_vcpu *vcpu)
+{
+	struct yakvm_insn insn = {};
+	unsigned int p;
+
+	if (yakvm_fetch_insn(vcpu, insn.bytes, &insn.len) ||
+	    yakvm_decode_prefixes(vcpu, &insn) || insn.prefix_len >= insn.len)
+		return yakvm_emulation_error(vcpu, NULL, 0);
+	p = insn.prefix_len;
+	switch (insn.bytes[p]) {
+	case OP_INT3:
+		return debug_exit(vcpu, X86_TRAP_BP, YAKVM_DR6_INIT);
+	case OP_INT_IMM8:
+		if (p + 1 < insn.len)
+			return deliver_soft_event(vcpu, insn.bytes[p + 1],
+						  SVM_EVTINJ_TYPE_SOFT, p + 2);
+		break;
+	case OP_INTO:
+		return deliver_soft_event(vcpu, X86_TRAP_OF,
+					  SVM_EVTINJ_TYPE_EXEPT, p + 1);
+	}
+	return yakvm_emulation_error(vcpu, insn.bytes, insn.len);
 }
 
 /*

@@ -87,6 +87,7 @@ void yakvm_inject_events(struct yakvm_vcpu *vcpu)
 {
 	struct vmcb_control_area *c = &vcpu->vmcb->control;
 	struct yakvm_event *ex = &vcpu->exception;
+	struct yakvm_soft_event *soft = &vcpu->soft;
 
 	if (ex->pending) {
 		/* Real mode pushes no error codes (APM 8.2). */
@@ -98,6 +99,11 @@ void yakvm_inject_events(struct yakvm_vcpu *vcpu)
 		c->event_inj_err = ex->error_code;
 		ex->pending = false;
 		vcpu->stats.injected_exceptions++;
+	} else if (soft->pending) {
+		c->event_inj = soft->vector | SVM_EVTINJ_VALID | soft->type;
+		c->event_inj_err = 0;
+		soft->pending = false;
+		soft->injected = true;
 	} else if (vcpu->irq.pending) {
 		c->event_inj = vcpu->irq.vector | SVM_EVTINJ_VALID |
 			       SVM_EVTINJ_TYPE_INTR;
@@ -129,6 +135,22 @@ void yakvm_complete_interrupted_event(struct yakvm_vcpu *vcpu)
 	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
 
 	c->event_inj = 0;
+	if (vcpu->soft.injected) {
+		vcpu->soft.injected = false;
+		/*
+		 * The INT n / INTO yakvm delivered did not complete (a fault
+		 * or an intercept during its delivery): RIP goes back to the
+		 * instruction, which runs again -- as it would have if it had
+		 * been the guest's own INTn interrupted, handled below.
+		 */
+		if ((info & SVM_EXITINTINFO_VALID) &&
+		    (info & SVM_EXITINTINFO_TYPE_MASK) == vcpu->soft.type &&
+		    vector == vcpu->soft.vector &&
+		    vcpu->vmcb->save.rip == vcpu->soft.next_rip) {
+			vcpu->vmcb->save.rip = vcpu->soft.insn_rip;
+			return;
+		}
+	}
 	if (!(info & SVM_EXITINTINFO_VALID))
 		return;
 	switch (info & SVM_EXITINTINFO_TYPE_MASK) {

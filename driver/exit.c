@@ -343,6 +343,7 @@ static const exit_handler_t exit_handlers[] = {
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7]	= handle_dr,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]		= yakvm_handle_db,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP]		= yakvm_handle_bp,
+	[SVM_EXIT_SWINT]				= yakvm_handle_swint,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]		= handle_ac,
 	[SVM_EXIT_INTR]					= handle_nop,
 	[SVM_EXIT_NMI]					= handle_nop,

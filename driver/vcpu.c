@@ -114,6 +114,7 @@ void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
 	vcpu->pending = YAKVM_USER_NONE;
 	vcpu->exception.pending = false;
 	vcpu->irq.pending = false;
+	memset(&vcpu->soft, 0, sizeof(vcpu->soft));
 	vcpu->step_completed = false;
 	vcpu->shutdown = false;
 	vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
@@ -198,6 +199,7 @@ static long vcpu_set_regs(struct yakvm_vcpu *vcpu, void __user *argp)
 	 * a single step finished at the old RIP is no longer worth reporting.
 	 */
 	vcpu->exception.pending = false;
+	vcpu->soft.pending = false;
 	vcpu->step_completed = false;
 	return 0;
 }

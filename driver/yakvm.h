@@ -209,6 +209,21 @@ struct yakvm_event {
 	u32 error_code;
 };
 
+/*
+ * A software interrupt or exception (INT n, INTO) that yakvm intercepted and
+ * delivers itself: @type is SVM_EVTINJ_TYPE_SOFT or _EXEPT, RIP is already
+ * past the instruction at @insn_rip.  @injected: on the last entry, so an
+ * interrupted delivery rewinds RIP and the instruction runs again.
+ */
+struct yakvm_soft_event {
+	bool pending;
+	bool injected;
+	u8 vector;
+	u32 type;
+	u64 insn_rip;
+	u64 next_rip;
+};
+
 /* Exit codes 0..0x9f count in their own slot; #NPF and VMEXIT_INVALID after. */
 #define YAKVM_EXIT_BUCKETS	0xa2
 #define YAKVM_BUCKET_NPF	0xa0
@@ -253,6 +268,7 @@ struct yakvm_vcpu {
 
 	struct yakvm_event exception;	/* exception to inject on entry */
 	struct yakvm_event irq;		/* external interrupt (KVM_INTERRUPT) */
+	struct yakvm_soft_event soft;	/* an intercepted INTn/INTO, see debug.c */
 	u32 guest_debug;		/* KVM_GUESTDBG_* */
 	bool step_completed;		/* emulated instruction done with TF set */
 	u64 fault_addr;			/* last emulated access that faulted */
@@ -367,6 +383,7 @@ bool yakvm_singlestepping(struct yakvm_vcpu *vcpu);
 long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp);
 int yakvm_handle_db(struct yakvm_vcpu *vcpu);
 int yakvm_handle_bp(struct yakvm_vcpu *vcpu);
+int yakvm_handle_swint(struct yakvm_vcpu *vcpu);
 int yakvm_complete_step(struct yakvm_vcpu *vcpu);
 static inline void yakvm_inject_gp(struct yakvm_vcpu *vcpu)
 {
