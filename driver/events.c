@@ -82,12 +82,14 @@ static void set_vintr(struct yakvm_vcpu *vcpu, bool on)
  * the pending interrupt, and arm the interrupt window when one is wanted.
  * EVENTINJ ignores RFLAGS.IF (APM 15.20), so a queued interrupt is delivered
  * as it is: KVM_INTERRUPT is only legal when the guest was ready.
+ * Returns true when an external interrupt is being injected.
  */
-void yakvm_inject_events(struct yakvm_vcpu *vcpu)
+bool yakvm_inject_events(struct yakvm_vcpu *vcpu)
 {
 	struct vmcb_control_area *c = &vcpu->vmcb->control;
 	struct yakvm_event *ex = &vcpu->exception;
 	struct yakvm_soft_event *soft = &vcpu->soft;
+	bool irq = false;
 
 	if (ex->pending) {
 		/* Real mode pushes no error codes (APM 8.2). */
@@ -110,9 +112,11 @@ void yakvm_inject_events(struct yakvm_vcpu *vcpu)
 		c->event_inj_err = 0;
 		vcpu->irq.pending = false;
 		vcpu->stats.injected_irqs++;
+		irq = true;
 	}
 	set_vintr(vcpu, vcpu->irq.pending ||
 		  READ_ONCE(vcpu->run->request_interrupt_window));
+	return irq;
 }
 
 /* VINTR #VMEXIT: the guest can take an interrupt now. */

@@ -16,7 +16,6 @@
 #define NPF_FETCH	BIT_ULL(4)
 #define NPF_IN_WALK	BIT_ULL(33)	/* while walking the guest's page tables */
 
-/* Returns 1 when @gpa is guest RAM and is now mapped, 0 for MMIO, < 0 on error. */
 /*
  * Fault-around: a guest that touches a page usually touches its neighbours
  * soon after (Linux clears and initialises its memory in order), and every
@@ -55,6 +54,7 @@ static void map_around(struct yakvm_vm *vm, struct yakvm_slot *slot, u64 gfn,
 	}
 }
 
+/* Returns 1 when @gpa is guest RAM and is now mapped, 0 for MMIO, < 0 on error. */
 static int map_guest_ram(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct yakvm_vm *vm = vcpu->vm;

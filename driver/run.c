@@ -186,9 +186,7 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	if (vcpu->asid_generation != pcpu->asid_generation)
 		assign_asid(vcpu, pcpu);
 
-	yakvm_inject_events(vcpu);
-	if ((vmcb->control.event_inj & (SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_MASK)) ==
-	    (SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR) && want_inject_kick())
+	if (yakvm_inject_events(vcpu) && want_inject_kick())
 		irq_work_queue(&pcpu->inject_kick);
 	vmcb->save.rax = vcpu->regs[YAKVM_RAX];
 	vmcb->save.rsp = vcpu->regs[YAKVM_RSP];

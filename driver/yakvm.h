@@ -373,7 +373,7 @@ void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
 			   u32 error_code);
 bool yakvm_interrupt_allowed(struct yakvm_vcpu *vcpu);
 bool yakvm_ready_for_interrupt(struct yakvm_vcpu *vcpu);
-void yakvm_inject_events(struct yakvm_vcpu *vcpu);
+bool yakvm_inject_events(struct yakvm_vcpu *vcpu);
 void yakvm_complete_interrupted_event(struct yakvm_vcpu *vcpu);
 int yakvm_handle_vintr(struct yakvm_vcpu *vcpu);
 long yakvm_interrupt_ioctl(struct yakvm_vcpu *vcpu, void __user *argp);
