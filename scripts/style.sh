@@ -8,7 +8,7 @@ kver=$(cat build/kver 2>/dev/null || scripts/kver.sh)
 kdir=/usr/src/linux-headers-$kver
 src=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
 cp_dir=build/checkpatch
-driver_files=$(ls driver/*.c driver/*.h driver/*.S | grep -v '\.mod\.c$')
+driver_files=$(find driver -name '*.[chS]' ! -name '*.mod.c' | sort)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
