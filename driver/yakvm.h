@@ -68,6 +68,8 @@ extern phys_addr_t yakvm_msrpm_pa;
 struct yakvm_cpu {
 	struct page *hsave;		/* VM_HSAVE_PA: VMRUN's host save area */
 	struct page *host_vmsave;	/* host state that only VMSAVE/VMLOAD move */
+	phys_addr_t hsave_pa;		/* the addresses as given to the CPU */
+	phys_addr_t host_vmsave_pa;
 	bool enabled;			/* yakvm set EFER.SVME on this CPU */
 	u32 asid_generation;
 	u32 next_asid;
@@ -82,6 +84,8 @@ int yakvm_svm_get(void);		/* one more VM: enable SVM on every CPU */
 void yakvm_svm_put(void);		/* VM gone: disable when it was the last */
 struct yakvm_cpu *yakvm_this_cpu(void);
 int yakvm_svm_users(void);
+struct seq_file;
+void yakvm_svm_show_cpus(struct seq_file *m);
 void yakvm_msrpm_allow(u32 msr, bool read, bool write);
 void yakvm_svm_forget_vmcb(struct vmcb *vmcb);
 
@@ -528,5 +532,10 @@ void yakvm_stats_exit(void);
 void yakvm_stats_vm_add(struct yakvm_vm *vm);
 void yakvm_stats_vm_remove(struct yakvm_vm *vm);
 void yakvm_stats_vcpu_add(struct yakvm_vcpu *vcpu);
+
+/* stress.c */
+struct dentry;
+void yakvm_stress_init(struct dentry *parent);
+void yakvm_stress_exit(void);
 
 #endif /* YAKVM_H */

@@ -222,7 +222,7 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	vcpu->ran = true;
 
 	__yakvm_vmrun(vcpu->regs, vcpu->vmcb_pa,
-		      page_to_phys(pcpu->host_vmsave));
+		      pcpu->host_vmsave_pa);
 
 	restore_host_tsc_aux(vcpu, host_tsc_aux);
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {

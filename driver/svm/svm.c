@@ -19,6 +19,8 @@
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/reboot.h>
+#include <linux/seq_file.h>
+#include <asm/mem_encrypt.h>
 #include <asm/cpufeature.h>
 #include <asm/io.h>
 #include <asm/msr.h>
@@ -111,7 +113,7 @@ static void svm_enable_cpu(void *failed)
 		return;
 	}
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
-	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
+	wrmsrl(MSR_VM_HSAVE_PA, c->hsave_pa);
 	c->enabled = true;
 	/*
 	 * Start past the last ASID: the first VMRUN here begins a new
@@ -148,6 +150,26 @@ void yakvm_svm_forget_vmcb(struct vmcb *vmcb)
 
 	for_each_possible_cpu(cpu)
 		cmpxchg(&per_cpu_ptr(&yakvm_cpus, cpu)->last_vmcb, vmcb, NULL);
+}
+
+/*
+ * debugfs "cpus": each CPU's SVM state as the hardware was given it (the
+ * VM_HSAVE_PA value and the host VMSAVE area's address) and its ASID
+ * generation, plus the SME C-bit mask those addresses must carry.
+ */
+void yakvm_svm_show_cpus(struct seq_file *m)
+{
+	int cpu;
+
+	seq_printf(m, "sme_mask 0x%llx\n", (u64)sme_me_mask);
+	for_each_possible_cpu(cpu) {
+		struct yakvm_cpu *c = per_cpu_ptr(&yakvm_cpus, cpu);
+
+		seq_printf(m, "cpu %d enabled %d generation %u next_asid %u hsave_pa 0x%llx host_vmsave_pa 0x%llx\n",
+			   cpu, READ_ONCE(c->enabled), READ_ONCE(c->asid_generation),
+			   READ_ONCE(c->next_asid), (u64)c->hsave_pa,
+			   (u64)c->host_vmsave_pa);
+	}
 }
 
 int yakvm_svm_users(void)
@@ -339,6 +361,8 @@ int yakvm_svm_init(void)
 			r = -ENOMEM;
 			goto err;
 		}
+		c->hsave_pa = page_to_phys(c->hsave);
+		c->host_vmsave_pa = page_to_phys(c->host_vmsave);
 	}
 	r = svm_alloc_maps();
 	if (r)
