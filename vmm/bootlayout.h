@@ -18,6 +18,15 @@
 #define BOOT_CMDLINE		0x98000ULL
 #define BOOT_CMDLINE_MAX	0x1000ULL	/* including the NUL */
 #define BOOT_AREA_END		0x99000ULL
+/*
+ * With the in-kernel irqchip, the MP table (loaders/mptable.c): its floating
+ * pointer at the start of the BIOS area, where the MP specification tells an
+ * OS to look, and the configuration table right after it.  The memory map
+ * reports 0x9fc00-0xfffff as reserved, so no guest takes it for RAM.
+ */
+#define BOOT_MPTABLE		0xf0000ULL
+#define BOOT_MPTABLE_END	0x100000ULL
+
 /* Initial stack pointer: grows down into free low memory. */
 #define BOOT_STACK_TOP		BOOT_AREA_START
 

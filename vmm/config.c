@@ -14,6 +14,10 @@ static const char *const mode_names[] = {
 	[MODE_REAL] = "real", [MODE_PROT] = "prot", [MODE_LONG] = "long",
 };
 
+static const char *const irqchip_names[] = {
+	[IRQCHIP_AUTO] = "auto", [IRQCHIP_USER] = "user", [IRQCHIP_KERNEL] = "kernel",
+};
+
 /* Index of @name in @names, or -1. */
 static int name_index(const char *const *names, int n, const char *name)
 {
@@ -51,5 +55,19 @@ bool mode_from_name(const char *name, enum cpu_mode *mode)
 
 	if (i >= 0)
 		*mode = i;
+	return i >= 0;
+}
+
+const char *irqchip_name(enum irqchip_mode irqchip)
+{
+	return irqchip_names[irqchip];
+}
+
+bool irqchip_from_name(const char *name, enum irqchip_mode *irqchip)
+{
+	int i = name_index(irqchip_names, ARRAY_SIZE(irqchip_names), name);
+
+	if (i >= 0)
+		*irqchip = i;
 	return i >= 0;
 }

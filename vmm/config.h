@@ -19,6 +19,19 @@ enum cpu_mode {
 	MODE_LONG,
 };
 
+/*
+ * Where the interrupt controllers and the PIT live (interrupts.c): in the
+ * VMM (an 8259A pair and an 8254, KVM's user-space irqchip ABI), or in the
+ * device (KVM_CREATE_IRQCHIP: PIC, IOAPIC and a LAPIC per vCPU, plus
+ * KVM_CREATE_PIT2).  IRQCHIP_AUTO is resolved by prepare_vm() from the image
+ * format: Linux gets the kernel's, every other guest the VMM's.
+ */
+enum irqchip_mode {
+	IRQCHIP_AUTO,
+	IRQCHIP_USER,
+	IRQCHIP_KERNEL,
+};
+
 /* A real-mode entry point is a segment:offset pair; other modes use a linear address. */
 struct entry_point {
 	bool set;
@@ -43,6 +56,7 @@ struct vm_config {
 	const char *image;
 	bool trace_exits;
 	bool strict;
+	enum irqchip_mode irqchip;
 };
 
 #define DEFAULT_DEVICE "/dev/yakvm"
@@ -56,5 +70,7 @@ const char *format_name(enum image_format format);
 bool format_from_name(const char *name, enum image_format *format);
 const char *mode_name(enum cpu_mode mode);
 bool mode_from_name(const char *name, enum cpu_mode *mode);
+const char *irqchip_name(enum irqchip_mode irqchip);
+bool irqchip_from_name(const char *name, enum irqchip_mode *irqchip);
 
 #endif

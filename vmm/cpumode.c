@@ -193,8 +193,15 @@ void cpumode_setup(struct vm *vm, const struct boot_cpu *boot)
 		write_gdt(vm, boot);
 	if (boot->mode == MODE_LONG)
 		write_page_tables(vm);
-	for (i = 0; i < vm->nr_vcpus; i++)
-		setup_vcpu(&vm->vcpus[i], boot);
+	/*
+	 * With the in-kernel irqchip only the BSP starts here: the device holds
+	 * the others in KVM_MP_STATE_UNINITIALIZED until the guest's INIT/SIPI,
+	 * which replaces whatever state they were given.
+	 */
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		if (i == 0 || vm->irqchip != IRQCHIP_KERNEL)
+			setup_vcpu(&vm->vcpus[i], boot);
+	}
 }
 
 void cpumode_describe(const struct boot_cpu *boot, char *buf, size_t len)

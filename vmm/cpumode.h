@@ -28,8 +28,9 @@ struct boot_cpu {
 	uint64_t rax, rbx, rsi, rdi;
 };
 
-/* Writes the GDT (and for long mode the page tables) and sets every vCPU's
- * registers; fail()s on an ioctl error. */
+/* Writes the GDT (and for long mode the page tables) and sets the starting
+ * vCPUs' registers (all, or with the in-kernel irqchip vCPU 0); fail()s on
+ * an ioctl error. */
 void cpumode_setup(struct vm *vm, const struct boot_cpu *boot);
 /* "real mode at 0000:1000", "long mode at 0x100000". */
 void cpumode_describe(const struct boot_cpu *boot, char *buf, size_t len);

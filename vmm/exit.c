@@ -86,10 +86,17 @@ enum exit_action exit_mmio(struct vcpu *vcpu)
 /*
  * HLT with interrupts enabled on the vCPU the PIC is wired to waits for the
  * next interrupt.  Otherwise nothing can wake it: it is done, and the VM
- * stops when the last vCPU halts.
+ * stops when the last vCPU halts.  With the in-kernel irqchip HLT is not a
+ * user exit at all (kvmtool treats it as fatal too).
  */
 enum exit_action exit_hlt(struct vcpu *vcpu)
 {
+	if (vcpu->vm->irqchip == IRQCHIP_KERNEL) {
+		/* api.rst: with an in-kernel irqchip the vCPU halts in the kernel. */
+		msg("vCPU %u: KVM_EXIT_HLT although the irqchip is in the device (%s "
+		    "should halt the vCPU in KVM_RUN)", vcpu->id, vcpu->vm->dev_path);
+		return fail_vm(vcpu, STATUS_INTERNAL);
+	}
 	if (interrupts_can_wake(vcpu)) {
 		interrupts_wait(vcpu);
 		return EXIT_CONTINUE;

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "cpuid.h"
 #include "cpumode.h"
 #include "devices/devices.h"
 #include "dump.h"
@@ -38,8 +39,18 @@ static const char usage_text[] =
 "  --dev PATH        device to use (default /dev/yakvm; /dev/kvm works the same)\n"
 "  --mem SIZE        guest RAM, e.g. 64M, 2G, 512K or bytes (default 64M, 256M for\n"
 "                    a Linux kernel, at least 1M); RAM above 3G continues at 4G\n"
-"  --cpus N          number of vCPUs, one thread each (default 1); every vCPU starts\n"
-"                    at the entry point, CPUID gives each its own APIC ID\n"
+"  --cpus N          number of vCPUs, one thread each (default 1, at most what the\n"
+"                    device's KVM_CAP_MAX_VCPUS allows); CPUID gives vCPU i APIC ID i\n"
+"                    in a package of N cores.  With --irqchip user every vCPU starts\n"
+"                    at the entry point; with kernel only vCPU 0 does, the others\n"
+"                    wait in the device for the guest's INIT/SIPI\n"
+"  --irqchip WHERE   interrupt controllers and PIT: 'kernel' (the device's: PIC,\n"
+"                    IOAPIC, a LAPIC per vCPU, PIT; KVM_CREATE_IRQCHIP, an MP table\n"
+"                    describes them) or 'user' (yakvm's 8259A and 8254 wired to\n"
+"                    vCPU 0, no APIC).  Default: kernel for a Linux bzImage, user\n"
+"                    for other images.  Linux with user needs 'noapic nolapic' and\n"
+"                    one vCPU; with kernel, HLT stays in the device, so such a guest\n"
+"                    ends through reboot, port 0xf4 or a signal\n"
 "  --format FMT      flat, elf, multiboot or bzimage (default: detected from the file:\n"
 "                    multiboot header, ELF magic, Linux 'HdrS', otherwise flat)\n"
 "  --kernel FILE     the image, given as an option (kvmtool/QEMU style) instead of IMAGE\n"
@@ -63,8 +74,11 @@ static const char usage_text[] =
 "bzImages start through the boot protocol (zero page in RSI, e820 map, initrd).\n"
 "\n"
 "devices: 16550 UART at 0x3f8 on IRQ4 (stdout/stdin), 8259A PIC pair (0x20, 0xa0,\n"
-"ELCR 0x4d0) wired to vCPU 0, 8254 PIT (0x40, IRQ0) with port 0x61, MC146818 RTC\n"
-"(0x70), i8042 (0x60/0x64; its reset ends the VM), empty PCI config space (0xcf8),\n"
+"ELCR 0x4d0), 8254 PIT (0x40, IRQ0) with port 0x61 -- in yakvm and wired to vCPU 0\n"
+"(--irqchip user), or in the device with an IOAPIC at 0xfec00000 (IRQ0 on pin 2,\n"
+"IRQ n on pin n) and LAPICs at 0xfee00000 (LINT0 ExtINT, LINT1 NMI) described by\n"
+"an MP table at 0xf0000 (--irqchip kernel) --, MC146818 RTC (0x70), i8042\n"
+"(0x60/0x64, IRQ1/12; its reset ends the VM), empty PCI config space (0xcf8),\n"
 "ports 0x80/0xed/0x92; debug-exit port 0xf4 (a write of V exits with status\n"
 "(V<<1)|1), debug console port 0xe9 (stdout), MMIO test device at 0xfeb00000\n"
 "(ID register 'YMIO' at +0, read-back scratch from +8 to +0xff).\n"
@@ -72,7 +86,7 @@ static const char usage_text[] =
 "console: when stdin is a terminal it is put in raw mode; Ctrl-A x quits,\n"
 "Ctrl-A Ctrl-A sends Ctrl-A.  The terminal is restored on every exit.\n"
 "\n"
-"exit status: 0 every vCPU halted, or the guest reset the machine (reboot);\n"
+"exit status: 0 every vCPU halted (--irqchip user), or the guest reset the machine;\n"
 "  odd (V<<1)|1 guest wrote V to port 0xf4;\n"
 "  2 bad usage or input; 4 device or setup failure; 6 guest triple fault;\n"
 "  8 internal error (failed entry, unexpected exit); 10 --strict violation;\n"
@@ -81,6 +95,7 @@ static const char usage_text[] =
 enum option_id {
 	OPT_DEV = 256, OPT_MEM, OPT_CPUS, OPT_FORMAT, OPT_LOAD, OPT_ENTRY, OPT_MODE,
 	OPT_CMDLINE, OPT_INITRD, OPT_TRACE_EXITS, OPT_STRICT, OPT_VERSION, OPT_KERNEL,
+	OPT_IRQCHIP,
 };
 
 static const struct option run_options[] = {
@@ -94,6 +109,7 @@ static const struct option run_options[] = {
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "irqchip", required_argument, NULL, OPT_IRQCHIP },
 	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "help", no_argument, NULL, 'h' },
@@ -176,6 +192,10 @@ static void apply_option(struct vm_config *cfg, int id, const char *arg)
 	case OPT_CMDLINE: cfg->cmdline = arg; break;
 	case OPT_INITRD: cfg->initrd = arg; break;
 	case OPT_KERNEL: cfg->image = arg; break;
+	case OPT_IRQCHIP:
+		if (!irqchip_from_name(arg, &cfg->irqchip) || cfg->irqchip == IRQCHIP_AUTO)
+			usage_error("--irqchip: unknown value '%s' (kernel or user)", arg);
+		break;
 	case OPT_TRACE_EXITS: cfg->trace_exits = true; break;
 	case OPT_STRICT: cfg->strict = true; break;
 	}
@@ -232,6 +252,33 @@ static void parse_run_options(int argc, char **argv, struct vm_config *cfg)
 	cfg->image = argv[optind];
 }
 
+/*
+ * Linux gets the in-kernel irqchip: its local APICs, IOAPIC and SMP start-up
+ * are what a PC has (README, "Linux under yakvm").  Other guests keep the
+ * VMM's 8259A unless they ask, so their HLT still ends them.
+ */
+static enum irqchip_mode choose_irqchip(const struct vm_config *cfg, enum image_format format)
+{
+	if (cfg->irqchip == IRQCHIP_USER && format == FORMAT_BZIMAGE && cfg->nr_cpus > 1)
+		fail(STATUS_USAGE, "--cpus %u with --irqchip user: Linux starts its other CPUs "
+		     "with INIT/SIPI through local APICs, which only the in-kernel irqchip has",
+		     cfg->nr_cpus);
+	if (cfg->irqchip != IRQCHIP_AUTO)
+		return cfg->irqchip;
+	return format == FORMAT_BZIMAGE ? IRQCHIP_KERNEL : IRQCHIP_USER;
+}
+
+/* The MP table for the in-kernel irqchip's APICs (loaders/mptable.c). */
+static void write_mptable(struct vm *vm)
+{
+	struct mptable_cpus cpus = {
+		.count = vm->nr_vcpus, .lapic_version = vm->lapic_version,
+	};
+
+	cpuid_leaf1(vm, &cpus.signature, &cpus.features);
+	mptable_write(vm, &cpus);
+}
+
 /* Everything before the first guest instruction; fail()s with one line on error. */
 static void prepare_vm(const struct vm_config *user_cfg, struct vm *vm, struct serial **uart)
 {
@@ -247,18 +294,25 @@ static void prepare_vm(const struct vm_config *user_cfg, struct vm *vm, struct s
 	if (format == FORMAT_AUTO)
 		format = image_detect(&img);
 	loader_check_options(cfg, format);
+	if (format == FORMAT_BZIMAGE)
+		bzimage_check(&img);
 	if (format == FORMAT_BZIMAGE && !cfg->mem_set)
 		cfg->mem_size = DEFAULT_LINUX_MEM_SIZE;
+	cfg->irqchip = choose_irqchip(cfg, format);
 
 	vm_open_device(vm, cfg->dev_path);
 	vm_create(vm, cfg);
-	*uart = devices_create(vm, interrupts_notify);
+	*uart = devices_create(vm);
 	load_image(vm, cfg, &img, format, &boot);
+	if (vm->irqchip == IRQCHIP_KERNEL)
+		write_mptable(vm);
 	cpumode_setup(vm, &boot);
 	if (cfg->trace_exits) {
 		cpumode_describe(&boot, where, sizeof(where));
-		msg("%s: %s image; %u vCPU(s) start in %s", cfg->image, format_name(format),
-		    vm->nr_vcpus, where);
+		msg("%s: %s image; %s irqchip; %s %s", cfg->image, format_name(format),
+		    irqchip_name(vm->irqchip),
+		    vm->irqchip == IRQCHIP_KERNEL ? "vCPU 0 starts in" : "every vCPU starts in",
+		    where);
 	}
 }
 
@@ -302,6 +356,7 @@ int main(int argc, char **argv)
 		.mem_size = DEFAULT_MEM_SIZE,
 		.nr_cpus = 1,
 		.format = FORMAT_AUTO,
+		.irqchip = IRQCHIP_AUTO,
 	};
 
 	if (argc < 2)

@@ -45,6 +45,7 @@ void vcpu_create(struct vm *vm, unsigned int id, struct vcpu *vcpu)
 	if (vcpu->run == MAP_FAILED)
 		fail(STATUS_SETUP, "mmap of vCPU %u's kvm_run: %s", id, strerror(errno));
 	cpuid_set(vcpu);
+	interrupts_init_vcpu(vcpu);
 }
 
 static void kick_handler(int sig)

@@ -17,6 +17,7 @@
 
 #include "cpuid.h"
 #include "devices/platform.h"
+#include "interrupts.h"
 #include "status.h"
 #include "util.h"
 #include "vcpu.h"
@@ -162,6 +163,7 @@ void vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->vm_fd = -1;
 	vm->strict = cfg->strict;
 	vm->trace_exits = cfg->trace_exits;
+	vm->irqchip = cfg->irqchip;
 	io_bus_init(&vm->pio, "port", 4);
 	io_bus_init(&vm->mmio, "MMIO address", 8);
 	init_stop_state(vm);
@@ -178,6 +180,8 @@ void vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (vm->vm_fd < 0)
 		fail(STATUS_SETUP, "KVM_CREATE_VM on %s: %s", vm->dev_path, strerror(errno));
 	create_ram(vm, cfg->mem_size);
+	/* KVM_CREATE_IRQCHIP gives LAPICs only to vCPUs created after it. */
+	interrupts_create_irqchip(vm);
 	create_vcpus(vm, cfg->nr_cpus);
 }
 

@@ -35,9 +35,16 @@ struct vm {
 
 	struct io_bus pio;
 	struct io_bus mmio;
-	struct pic *pic;		/* interrupts for the boot vCPU (interrupts.c) */
 	bool strict;
 	bool trace_exits;
+
+	/* Interrupts (interrupts.c): which irqchip, and its state. */
+	enum irqchip_mode irqchip;	/* IRQCHIP_USER or IRQCHIP_KERNEL */
+	struct pic *pic;		/* user: the 8259A pair, wired to vCPU 0 */
+	bool irq_line_status;		/* kernel: KVM_IRQ_LINE_STATUS is available */
+	pthread_mutex_t irq_lock;	/* kernel: orders KVM_IRQ_LINE calls ... */
+	uint32_t irq_levels;		/* ... and the ISA line levels last set */
+	uint8_t lapic_version;		/* kernel: the LAPIC version register's low byte */
 
 	pthread_mutex_t stop_lock;
 	atomic_bool stopping;

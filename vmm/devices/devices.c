@@ -1,25 +1,25 @@
 /*
  * The machine's device set, every device at its platform.h address: the
- * PC's legacy devices Linux needs (8259A pair, 8254 PIT with port 0x61,
- * 16550A on IRQ4, MC146818 RTC, i8042, empty PCI configuration space, the
- * small ports) and yakvm's test devices.
+ * PC's legacy devices Linux needs (8259A pair, 8254 PIT with port 0x61 --
+ * these three in the VMM or in the device, interrupts.c --, 16550A on IRQ4,
+ * MC146818 RTC, i8042, empty PCI configuration space, the small ports) and
+ * yakvm's test devices.
  */
 #include <unistd.h>
 
 #include "devices.h"
 #include "platform.h"
+#include "../interrupts.h"
 #include "../vm.h"
 
-struct serial *devices_create(struct vm *vm, pic_notify_fn *notify)
+struct serial *devices_create(struct vm *vm)
 {
-	struct pic *pic = pic_create(vm, notify, vm);
-	struct pit *pit = pit_create(vm, pic);
-	struct serial *com1 = serial_create(vm, COM1_PORT, STDOUT_FILENO, pic, COM1_IRQ);
+	struct serial *com1;
 
-	vm->pic = pic;
-	portb_create(vm, pit);
+	interrupts_create_devices(vm);
+	com1 = serial_create(vm, COM1_PORT, STDOUT_FILENO, COM1_IRQ);
 	rtc_create(vm);
-	i8042_create(vm, pic);
+	i8042_create(vm);
 	pciconf_create(vm);
 	legacy_ports_create(vm);
 	debugexit_create(vm, DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS);

@@ -12,6 +12,12 @@ struct serial;
 struct pic;
 struct pit;
 
+/*
+ * Devices raise their ISA interrupt lines with interrupts_set_line()
+ * (../interrupts.h), which drives the VMM's PIC or the device's in-kernel
+ * irqchip.  The PIC, PIT and port 0x61 below exist only with the VMM's.
+ */
+
 /* 8259A pair.  @notify runs (without the PIC's lock) whenever INT may have risen. */
 typedef void pic_notify_fn(void *opaque);
 struct pic *pic_create(struct vm *vm, pic_notify_fn *notify, void *opaque);
@@ -32,16 +38,15 @@ void portb_create(struct vm *vm, struct pit *pit);
 /* MC146818 RTC and CMOS RAM. */
 void rtc_create(struct vm *vm);
 /* 8042 keyboard controller with empty ports; its reset ends the VM. */
-void i8042_create(struct vm *vm, struct pic *pic);
+void i8042_create(struct vm *vm);
 /* PCI configuration mechanism #1 with no devices behind it. */
 void pciconf_create(struct vm *vm);
 /* Ports 0x80, 0xed (I/O delay) and 0x92 (A20, fast reset). */
 void legacy_ports_create(struct vm *vm);
 
 /* 16550A UART: guest output to @out_fd; input through serial_receive();
- * its interrupt on @irq of @pic. */
-struct serial *serial_create(struct vm *vm, uint16_t base, int out_fd,
-			     struct pic *pic, unsigned int irq);
+ * its interrupt on ISA line @irq. */
+struct serial *serial_create(struct vm *vm, uint16_t base, int out_fd, unsigned int irq);
 /* How many bytes the receive FIFO can take now. */
 size_t serial_rx_space(struct serial *uart);
 /* Queues up to serial_rx_space() bytes for the guest to read. */
@@ -54,8 +59,8 @@ void debugcon_create(struct vm *vm, uint16_t port, int out_fd);
 /* Test device: an ID register and scratch bytes that read back. */
 void mmiotest_create(struct vm *vm, uint64_t base);
 
-/* All of the above at their platform addresses; the PIC's INT output goes
- * to @notify (the boot vCPU's wake-up). */
-struct serial *devices_create(struct vm *vm, pic_notify_fn *notify);
+/* All of the above at their platform addresses (the interrupt controllers
+ * and the PIT only with the VMM's irqchip); returns COM1. */
+struct serial *devices_create(struct vm *vm);
 
 #endif

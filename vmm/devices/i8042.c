@@ -23,6 +23,7 @@
 
 #include "devices.h"
 #include "platform.h"
+#include "../interrupts.h"
 #include "../status.h"
 #include "../util.h"
 #include "../vm.h"
@@ -61,7 +62,6 @@ struct out_byte {
 struct i8042 {
 	pthread_mutex_t lock;
 	struct vm *vm;
-	struct pic *pic;
 	uint8_t ctr, outport, status_cmd;
 	uint8_t pending;	/* a command waiting for its data byte, or 0 */
 	bool obf;
@@ -94,8 +94,8 @@ static void update_irqs(struct i8042 *k)
 {
 	bool aux = k->out.flags & STATUS_AUXB;
 
-	pic_set_irq(k->pic, KBD_IRQ, k->obf && !aux && (k->ctr & CTR_KBDINT));
-	pic_set_irq(k->pic, AUX_IRQ, k->obf && aux && (k->ctr & CTR_AUXINT));
+	interrupts_set_line(k->vm, KBD_IRQ, k->obf && !aux && (k->ctr & CTR_KBDINT));
+	interrupts_set_line(k->vm, AUX_IRQ, k->obf && aux && (k->ctr & CTR_AUXINT));
 }
 
 static void pulse(struct i8042 *k, uint8_t cmd)
@@ -221,7 +221,7 @@ static void command_port_access(void *opaque, uint64_t offset, uint8_t *data,
 	i8042_access(opaque, true, data, is_write);
 }
 
-void i8042_create(struct vm *vm, struct pic *pic)
+void i8042_create(struct vm *vm)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 
@@ -229,7 +229,6 @@ void i8042_create(struct vm *vm, struct pic *pic)
 		fail(STATUS_SETUP, "out of memory for the i8042");
 	pthread_mutex_init(&k->lock, NULL);
 	k->vm = vm;
-	k->pic = pic;
 	/* What firmware leaves: keyboard interrupt and translation on, aux off. */
 	k->ctr = CTR_KBDINT | CTR_SYS | CTR_AUXDIS | CTR_XLATE;
 	k->outport = OUTPORT_RESET | OUTPORT_A20;

@@ -7,13 +7,14 @@
  * The interrupt (COM1: IRQ4) is the data sheet's INTRPT output gated by
  * MCR.OUT2, as on every PC serial port: high while IIR shows a cause (data
  * received, or THR empty since IIR last reported it or THR was written).
- * The PIC sees the rising edges; Linux's 8250 driver reads IIR until it says
+ * The interrupt controller sees the rising edges; Linux's 8250 driver reads IIR until it says
  * "no interrupt", so the line drops and the next cause makes a new edge.
  */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "devices.h"
+#include "../interrupts.h"
 #include "../status.h"
 #include "../util.h"
 #include "../vm.h"
@@ -54,7 +55,7 @@ enum uart_reg {
 struct serial {
 	pthread_mutex_t lock;
 	int out_fd;
-	struct pic *pic;
+	struct vm *vm;
 	unsigned int irq;
 	uint8_t ier, fcr, lcr, mcr, scr, dll, dlm;
 	bool thr_empty_pending;	/* THRE interrupt cause, cleared by reading IIR */
@@ -117,8 +118,7 @@ static void update_irq(struct serial *uart)
 	bool level = (uart->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2 &&
 		     pending_cause(uart) != IIR_NONE;
 
-	if (uart->pic)
-		pic_set_irq(uart->pic, uart->irq, level);
+	interrupts_set_line(uart->vm, uart->irq, level);
 }
 
 /* In loopback the modem outputs (MCR bits 0-3) feed the modem inputs. */
@@ -249,8 +249,7 @@ void serial_receive(struct serial *uart, const uint8_t *bytes, size_t len)
 	pthread_mutex_unlock(&uart->lock);
 }
 
-struct serial *serial_create(struct vm *vm, uint16_t base, int out_fd,
-			     struct pic *pic, unsigned int irq)
+struct serial *serial_create(struct vm *vm, uint16_t base, int out_fd, unsigned int irq)
 {
 	struct serial *uart = calloc(1, sizeof(*uart));
 
@@ -258,7 +257,7 @@ struct serial *serial_create(struct vm *vm, uint16_t base, int out_fd,
 		fail(STATUS_SETUP, "out of memory for the UART");
 	pthread_mutex_init(&uart->lock, NULL);
 	uart->out_fd = out_fd;
-	uart->pic = pic;
+	uart->vm = vm;
 	uart->irq = irq;
 	/* 115200 baud 8N1, what firmware leaves behind. */
 	uart->dll = 1;

@@ -122,6 +122,13 @@ static void parse_header(const struct image *img, struct linux_header *h)
 		bad_kernel(img, "no protected-mode kernel after the setup sectors");
 }
 
+void bzimage_check(const struct image *img)
+{
+	struct linux_header h;
+
+	parse_header(img, &h);
+}
+
 /* The mode of the entry: 64-bit when the kernel has one, unless --mode prot. */
 static enum cpu_mode entry_mode(const struct vm_config *cfg, const struct image *img,
 				const struct linux_header *h)

@@ -45,6 +45,8 @@ bool elf_detect(const struct image *img);
 const struct multiboot_header *multiboot_find_header(const struct image *img,
 						     size_t *offset);
 bool bzimage_detect(const struct image *img);
+/* Rejects a Linux image the bzImage loader cannot boot (one line, STATUS_USAGE). */
+void bzimage_check(const struct image *img);
 
 /* ELF program loading, shared by the ELF and multiboot loaders; returns the entry. */
 uint64_t elf_load_segments(struct vm *vm, const struct image *img, int *elf_class);
@@ -79,6 +81,18 @@ struct memmap {
 };
 
 void memmap_build(struct vm *vm, struct memmap *map);
+
+/* What the MP table says about the processors (one entry per vCPU). */
+struct mptable_cpus {
+	unsigned int count;
+	uint8_t lapic_version;		/* low byte of the LAPIC version register */
+	uint32_t signature;		/* CPUID Fn0000_0001 EAX */
+	uint32_t features;		/* CPUID Fn0000_0001 EDX */
+};
+
+/* Writes the MP floating pointer and configuration table (mptable.c) at
+ * BOOT_MPTABLE; fail()s if they do not fit. */
+void mptable_write(struct vm *vm, const struct mptable_cpus *cpus);
 
 /* Writes the multiboot information structure (memory map, cmdline, loader
  * name) and returns its guest address. */
