@@ -9,6 +9,8 @@
 #   elftest.elf      ELF64 image that prints the boot information
 #   mbkludge.bin     the multiboot test kernel as a flat file (header load addresses)
 #   mmioforms.elf    MMIO/string-I/O instruction forms beyond MOV, one per line
+#   irqchip.elf      the --irqchip kernel machine: MP table, APIC and IOAPIC
+#                    interrupt paths, INIT/SIPI (ELF64, C + a real-mode trampoline)
 #   spin.bin, triplefault.bin, unclaimed.bin   for the VMM tests
 
 GUEST_OUT := $(BUILD)/guests
@@ -23,7 +25,8 @@ GUEST_LDFLAGS := -nostdlib --build-id=none -z noexecstack -z max-page-size=0x100
 GUEST_DEPS := $(wildcard guests/lib/*.h) vmm/devices/platform.h vmm/loaders/multiboot.h
 
 GUESTS := $(addprefix $(GUEST_OUT)/,hello-real.bin hello-prot.bin hello-long.bin \
-	mbtest.elf elftest.elf mbkludge.bin mmioforms.elf spin.bin triplefault.bin unclaimed.bin)
+	mbtest.elf elftest.elf mbkludge.bin mmioforms.elf spin.bin triplefault.bin unclaimed.bin \
+	irqchip.elf)
 
 guests: $(GUESTS)
 
@@ -72,6 +75,10 @@ $(GUEST_OUT)/mmioforms.elf: $(addprefix $(GUEST_OBJ)/,lib/start.64.o mmioforms.6
 		lib/console.64.o) guests/guest.ld
 	@mkdir -p $(dir $@)
 	$(LINK64)
+$(GUEST_OUT)/irqchip.elf: $(addprefix $(GUEST_OBJ)/,lib/start.64.o irqchip.64.o \
+		irqchip-ap.64.o lib/console.64.o) guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(LINK64)
 $(GUEST_OUT)/mbtest.elf: $(addprefix $(GUEST_OBJ)/,mbheader.32.o lib/start.32.o \
 		lib/bootreport.32.o lib/console.32.o) guests/guest.ld
 	@mkdir -p $(dir $@)
@@ -87,10 +94,18 @@ $(GUEST_OUT)/mbkludge.bin: $(GUEST_OBJ)/mbkludge.elf
 .SECONDARY:
 
 # The Linux guest: Debian's kernel and a busybox initramfs (scripts/guest/init),
-# in the test VM as /linux/vmlinuz and /linux/initrd.gz.
+# in the test VM as /linux/vmlinuz and /linux/initrd.gz.  Its own programs
+# (guests/linux/*.c, static) go to the guest's /bin.
 LINUX_GUEST := $(BUILD)/linux-guest/initrd.gz
+LINUX_GUEST_BIN := $(patsubst guests/linux/%.c,$(BUILD)/linux-guest-bin/%,\
+	$(wildcard guests/linux/*.c))
 
 guests: $(LINUX_GUEST)
 
-$(LINUX_GUEST): scripts/mkguestinitrd.sh scripts/guest/init $(wildcard $(BUILD)/kver)
+$(BUILD)/linux-guest-bin/%: guests/linux/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static -pthread -s -o $@ $<
+
+$(LINUX_GUEST): scripts/mkguestinitrd.sh scripts/guest/init $(LINUX_GUEST_BIN) \
+		$(wildcard $(BUILD)/kver)
 	@scripts/mkguestinitrd.sh
