@@ -16,7 +16,9 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/user-return-notifier.h>
 #include <asm/io.h>
+#include <asm/mem_encrypt.h>
 #include <linux/xarray.h>
 #include <asm/fpu/api.h>
 #include <asm/kvm_vcpu_regs.h>
@@ -35,6 +37,15 @@
 #define YAKVM_DR6_FIXED_1	(YAKVM_DR6_INIT & ~YAKVM_DR6_VOLATILE)
 #define YAKVM_DR7_INIT		0x00000400ULL
 #define YAKVM_PAT_INIT		0x0007040600070406ULL
+
+/*
+ * The physical address of a page as the CPU must be given it: with SME
+ * active, the C-bit set (APM 7.10), or the CPU reads it as ciphertext.
+ */
+static inline phys_addr_t yakvm_hw_pa(struct page *page)
+{
+	return __sme_set(page_to_phys(page));
+}
 
 /* Numbering of vcpu->regs[], as the ModRM/REX register encoding. */
 enum yakvm_reg {
@@ -76,6 +87,13 @@ struct yakvm_cpu {
 	u32 max_asid;
 	struct vmcb *last_vmcb;		/* VMCB that last ran here (IBPB, clean bits) */
 	struct irq_work inject_kick;	/* a self-IPI, see run.c */
+
+	/* TSC_AUX, switched lazily (run.c); IRQs off while these change. */
+	struct user_return_notifier tsc_aux_urn;
+	bool tsc_aux_registered;	/* the host value goes back on user return */
+	u64 tsc_aux_host;		/* read when SVM is enabled here */
+	u64 tsc_aux_current;		/* what the MSR holds */
+	u64 tsc_aux_writes;		/* WRMSRs of TSC_AUX, for debugfs */
 };
 
 int yakvm_svm_init(void);
@@ -88,6 +106,7 @@ struct seq_file;
 void yakvm_svm_show_cpus(struct seq_file *m);
 void yakvm_msrpm_allow(u32 msr, bool read, bool write);
 void yakvm_svm_forget_vmcb(struct vmcb *vmcb);
+void yakvm_svm_drop_tsc_aux(struct yakvm_cpu *pcpu);	/* run.c */
 
 /* ------------------------------------------------------------------ */
 /* memslot.c, npt.c: guest physical memory                             */
@@ -114,10 +133,13 @@ struct yakvm_npt {
 
 struct yakvm_vcpu;
 
+/*
+ * VM-wide counters, each changed under mmu_lock; what vCPUs count in
+ * parallel (nested page faults, MMIO) lives in their own yakvm_vcpu_stats
+ * and is summed when read.
+ */
 struct yakvm_vm_stats {
-	u64 npt_faults;
 	u64 npt_pages_mapped;
-	u64 mmio_faults;
 	u64 slot_changes;
 	u64 remote_flushes;
 };
@@ -142,7 +164,6 @@ struct yakvm_vm {
 	unsigned long accounted_pages;	/* charged to RLIMIT_MEMLOCK */
 
 	u64 tsc_offset;			/* guest TSC starts near zero */
-	bool identity_map_set;
 
 	struct yakvm_vm_stats stats;
 	struct dentry *debugfs;
@@ -242,11 +263,14 @@ struct yakvm_vcpu_stats {
 	u64 injected_irqs;
 	u64 asid_allocs;
 	u64 signal_exits;
+	u64 npt_faults;
+	u64 mmio_faults;
 };
 
 struct yakvm_vcpu {
 	struct yakvm_vm *vm;
 	u32 id;
+	int idx;			/* index in vm->vcpus[] */
 	struct mutex mutex;		/* one ioctl at a time on this vCPU */
 
 	struct vmcb *vmcb;
@@ -273,6 +297,7 @@ struct yakvm_vcpu {
 	struct yakvm_event exception;	/* exception to inject on entry */
 	struct yakvm_event irq;		/* external interrupt (KVM_INTERRUPT) */
 	struct yakvm_soft_event soft;	/* an intercepted INTn/INTO, see debug.c */
+	bool want_irq_window;		/* kvm_run.request_interrupt_window, read once per KVM_RUN */
 	u32 guest_debug;		/* KVM_GUESTDBG_* */
 	bool step_completed;		/* emulated instruction done with TF set */
 	u64 fault_addr;			/* last emulated access that faulted */
@@ -290,7 +315,6 @@ struct yakvm_vcpu {
 	u64 mtrr_var[16];
 	u64 dr[4];			/* DR0-3: intercepted, never loaded */
 	u64 dr7;			/* emulated: guest breakpoints are not armed */
-	u64 tsc_offset_adjust;
 
 	/* The VMM's CPUID table (KVM_SET_CPUID2); without one, the default. */
 	bool cpuid_set;
@@ -354,6 +378,8 @@ void yakvm_free_slots(struct yakvm_vm *vm);
 int yakvm_read_gpa(struct yakvm_vm *vm, u64 gpa, void *buf, unsigned int len);
 int yakvm_write_gpa(struct yakvm_vm *vm, u64 gpa, const void *buf,
 		    unsigned int len);
+int yakvm_cmpxchg_gpa(struct yakvm_vm *vm, u64 gpa, u64 *old, u64 new,
+		      unsigned int size);
 u64 yakvm_max_gpa(void);
 
 /* npt.c */
@@ -362,6 +388,9 @@ void yakvm_npt_destroy(struct yakvm_vm *vm);
 int yakvm_npt_map(struct yakvm_vm *vm, u64 gfn, struct page *page,
 		  bool writable);
 void yakvm_npt_unmap(struct yakvm_vm *vm, u64 gfn, u64 npages);
+void yakvm_npt_prune(struct yakvm_vm *vm, u64 gfn, u64 npages,
+		     struct list_head *freed);
+void yakvm_npt_free_tables(struct yakvm_vm *vm, struct list_head *freed);
 phys_addr_t yakvm_npt_root_pa(struct yakvm_vm *vm);
 
 /* vcpu.c */
@@ -385,6 +414,7 @@ long yakvm_interrupt_ioctl(struct yakvm_vcpu *vcpu, void __user *argp);
 /* debug.c */
 bool yakvm_singlestepping(struct yakvm_vcpu *vcpu);
 long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp);
+void yakvm_apply_guest_debug(struct yakvm_vcpu *vcpu);
 int yakvm_handle_db(struct yakvm_vcpu *vcpu);
 int yakvm_handle_bp(struct yakvm_vcpu *vcpu);
 int yakvm_handle_swint(struct yakvm_vcpu *vcpu);
@@ -398,8 +428,6 @@ static inline void yakvm_inject_ud(struct yakvm_vcpu *vcpu)
 {
 	yakvm_queue_exception(vcpu, X86_TRAP_UD, false, 0);
 }
-
-void yakvm_kick(struct yakvm_vcpu *vcpu);
 
 /* vmenter.S */
 bool __yakvm_clgi(void);
@@ -448,6 +476,7 @@ u64 yakvm_seg_base(struct yakvm_vcpu *vcpu, int seg);
 #define YAKVM_GVA_OK		0
 #define YAKVM_GVA_FAULT		1	/* #PF injected-able: see pf_error */
 #define YAKVM_GVA_NOT_RAM	2	/* page table or data outside RAM */
+#define YAKVM_GVA_RETRY		3	/* internal: an entry changed under the walk */
 
 /* decode.c */
 enum yakvm_seg {
@@ -488,6 +517,7 @@ struct yakvm_insn {
 int yakvm_decode_prefixes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
+int yakvm_decode_mov_cr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 
 /* alu.c */
 u64 yakvm_alu(struct yakvm_vcpu *vcpu, enum yakvm_alu_op op, u64 dst, u64 src,
@@ -514,6 +544,17 @@ long yakvm_get_cpuid2(struct yakvm_vcpu *vcpu, void __user *argp);
 u64 yakvm_supported_xcr0(void);
 u64 yakvm_guest_xcr0_mask(struct yakvm_vcpu *vcpu);
 u32 yakvm_cpuid_signature(struct yakvm_vcpu *vcpu);
+
+enum yakvm_cpuid_reg {
+	YAKVM_CPUID_EAX, YAKVM_CPUID_EBX, YAKVM_CPUID_ECX, YAKVM_CPUID_EDX,
+};
+
+bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
+			   enum yakvm_cpuid_reg reg, unsigned int bit);
+
+/* cr.c */
+bool yakvm_sregs_valid(struct yakvm_vcpu *vcpu, const struct kvm_sregs *k);
+int yakvm_handle_cr4_write(struct yakvm_vcpu *vcpu);
 
 /* stats.c */
 struct yakvm_counters {
