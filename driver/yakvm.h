@@ -25,6 +25,8 @@
 #include <asm/svm.h>
 #include <asm/trapnr.h>
 
+#include "irq/irq.h"
+
 #define YAKVM_API_VERSION	12
 #define YAKVM_MAX_VCPUS		64	/* KVM_CAP_MAX_VCPUS and KVM_CAP_MAX_VCPU_ID */
 #define YAKVM_MAX_SLOTS		64	/* KVM_CAP_NR_MEMSLOTS */
@@ -164,6 +166,8 @@ struct yakvm_vm {
 	unsigned long accounted_pages;	/* charged to RLIMIT_MEMLOCK */
 
 	u64 tsc_offset;			/* guest TSC starts near zero */
+
+	struct yakvm_vm_irq irq;	/* in-kernel irqchip, PIT, buses (irq/) */
 
 	struct yakvm_vm_stats stats;
 	struct dentry *debugfs;
