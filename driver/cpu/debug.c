@@ -97,6 +97,13 @@ int yakvm_handle_db(struct yakvm_vcpu *vcpu)
 {
 	struct vmcb_save_area *s = &vcpu->vmcb->save;
 
+	/* yakvm's own step over an NMI handler's IRET (svm/events.c). */
+	if (yakvm_nmi_singlestep_db(vcpu) && !yakvm_singlestepping(vcpu)) {
+		s->dr6 = YAKVM_DR6_INIT;
+		yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_DR);
+		return 1;
+	}
+
 	if (yakvm_singlestepping(vcpu)) {
 		u64 dr6 = s->dr6;
 

@@ -97,7 +97,11 @@ void yakvm_io_buses_destroy(struct yakvm_vm *vm)
 	}
 }
 
-/* Tries each device whose range holds [addr, addr + len), in address order. */
+/*
+ * Tries each device whose range holds @addr, in address order; the device
+ * decides about the length (an ioeventfd wants its own, the PIC takes what
+ * hardware would).
+ */
 static int bus_access(struct yakvm_vcpu *vcpu, enum yakvm_bus bus, u64 addr,
 		      int len, void *val, bool write)
 {
@@ -110,7 +114,7 @@ static int bus_access(struct yakvm_vcpu *vcpu, enum yakvm_bus bus, u64 addr,
 		struct yakvm_io_range *range = &b->ranges[i];
 		struct yakvm_io_device *dev = range->dev;
 
-		if (addr + len > range->addr + range->len)
+		if (addr - range->addr >= range->len)
 			continue;
 		if (write)
 			r = dev->ops->write ? dev->ops->write(vcpu, dev, addr, len, val)

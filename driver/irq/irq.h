@@ -141,7 +141,7 @@ struct yakvm_lapic_irq {
 	bool logical;			/* logical destination mode */
 	bool level;			/* asserted (INIT: level assert vs deassert) */
 	bool trig_level;		/* level-triggered (sets TMR) */
-	u32 shorthand;			/* APIC_DEST_NOSHORT, _SELF, _ALLINC, _ALLBUT */
+	u32 shorthand;			/* 0, APIC_DEST_SELF, _ALLINC, _ALLBUT */
 	u32 dest_id;			/* 8-bit xAPIC or 32-bit x2APIC destination */
 };
 
@@ -165,6 +165,50 @@ void yakvm_irq_kick_extint(struct yakvm_vm *vm);
 /* An MSI (address/data, Intel/AMD compatibility format) as an APIC interrupt. */
 void yakvm_msi_to_lapic_irq(const struct kvm_irq_routing_msi *msi,
 			    struct yakvm_lapic_irq *irq);
+
+/* ------------------------------------------------------------------ */
+/* lapic.c                                                            */
+
+struct yakvm_lapic;
+
+#define YAKVM_APIC_MMIO_LEN	0x1000
+
+int yakvm_lapic_create(struct yakvm_vcpu *vcpu);
+void yakvm_lapic_free(struct yakvm_vcpu *vcpu);
+/* Power-on reset, or INIT (@init: the APIC ID and base survive). */
+void yakvm_lapic_reset(struct yakvm_vcpu *vcpu, bool init);
+/* Accept @irq at @vcpu's APIC (set IRR or queue NMI/INIT/SIPI) and kick it. */
+int yakvm_lapic_accept(struct yakvm_vcpu *vcpu, const struct yakvm_lapic_irq *irq);
+/* Whether @irq names @vcpu (@src for the shorthands). */
+bool yakvm_lapic_match_dest(struct yakvm_vcpu *vcpu, struct yakvm_vcpu *src,
+			    const struct yakvm_lapic_irq *irq);
+/* Its arbitration priority, for lowest-priority delivery. */
+u32 yakvm_lapic_priority(struct yakvm_vcpu *vcpu);
+bool yakvm_lapic_enabled(struct yakvm_vcpu *vcpu);
+
+/* The vCPU's own thread: */
+void yakvm_lapic_process_events(struct yakvm_vcpu *vcpu);
+int yakvm_lapic_pending_vector(struct yakvm_vcpu *vcpu);	/* or -1 */
+bool yakvm_lapic_has_pending(struct yakvm_vcpu *vcpu);	/* blocked by PPR or not */
+void yakvm_lapic_ack(struct yakvm_vcpu *vcpu, int vector);
+bool yakvm_lapic_accepts_extint(struct yakvm_vcpu *vcpu);
+void yakvm_lapic_sync_to_vmcb(struct yakvm_vcpu *vcpu);
+void yakvm_lapic_sync_from_vmcb(struct yakvm_vcpu *vcpu);
+/* MMIO at the APIC base: true when it was the APIC's (xAPIC mode). */
+bool yakvm_lapic_mmio(struct yakvm_vcpu *vcpu, u64 gpa, int len, void *val,
+		      bool write);
+/* x2APIC MSRs 0x800-0x8ff and TSC_DEADLINE: 0, or 1 for #GP; -ENOENT if not ours. */
+int yakvm_lapic_get_msr(struct yakvm_vcpu *vcpu, u32 msr, u64 *data);
+int yakvm_lapic_set_msr(struct yakvm_vcpu *vcpu, u32 msr, u64 data, bool host);
+/* IA32_APIC_BASE; 1 for an invalid change (#GP). */
+int yakvm_lapic_set_base(struct yakvm_vcpu *vcpu, u64 value, bool host);
+void yakvm_lapic_get_state(struct yakvm_vcpu *vcpu, struct kvm_lapic_state *s);
+int yakvm_lapic_set_state(struct yakvm_vcpu *vcpu,
+			  const struct kvm_lapic_state *s);
+/* KVM_SET_MP_STATE(SIPI_RECEIVED): a SIPI with the saved vector. */
+void yakvm_lapic_post_sipi(struct yakvm_vcpu *vcpu);
+u8 yakvm_lapic_sipi_vector(struct yakvm_vcpu *vcpu);
+void yakvm_lapic_set_sipi_vector(struct yakvm_vcpu *vcpu, u8 vector);
 
 /* ------------------------------------------------------------------ */
 /* ioapic.c                                                           */
@@ -223,6 +267,31 @@ int yakvm_pit_set_state(struct yakvm_pit *pit,
 			const struct kvm_pit_state2 *state);
 int yakvm_pit_reinject(struct yakvm_pit *pit,
 		       const struct kvm_reinject_control *control);
+/* The guest acknowledged IRQ0 (routing.c, from yakvm_irq_acked). */
+void yakvm_pit_irq_acked(struct yakvm_pit *pit);
+
+/* ------------------------------------------------------------------ */
+/* irqchip.c, routing.c, eventfd.c: the VM ioctls                     */
+
+void yakvm_irq_init(struct yakvm_vm *vm);
+void yakvm_irq_destroy(struct yakvm_vm *vm);
+long yakvm_create_irqchip(struct yakvm_vm *vm);
+long yakvm_enable_split_irqchip(struct yakvm_vm *vm, u64 nr_routes);
+long yakvm_irq_line(struct yakvm_vm *vm, void __user *argp, bool status);
+long yakvm_irqchip_state(struct yakvm_vm *vm, void __user *argp, bool set);
+long yakvm_create_pit(struct yakvm_vm *vm, void __user *argp);
+long yakvm_pit_state(struct yakvm_vm *vm, void __user *argp, bool set);
+long yakvm_reinject_control(struct yakvm_vm *vm, void __user *argp);
+long yakvm_set_gsi_routing(struct yakvm_vm *vm, void __user *argp);
+int yakvm_set_default_routing(struct yakvm_vm *vm);
+void yakvm_free_routing(struct yakvm_vm *vm);
+long yakvm_signal_msi(struct yakvm_vm *vm, void __user *argp);
+long yakvm_irqfd(struct yakvm_vm *vm, void __user *argp);
+long yakvm_ioeventfd(struct yakvm_vm *vm, void __user *argp);
+void yakvm_irqfd_acked(struct yakvm_vm *vm, u32 gsi);
+void yakvm_eventfds_destroy(struct yakvm_vm *vm);
+int yakvm_eventfd_init(void);
+void yakvm_eventfd_exit(void);
 
 /* ------------------------------------------------------------------ */
 /* The VM's view (in struct yakvm_vm as vm->irq)                      */

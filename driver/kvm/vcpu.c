@@ -57,7 +57,7 @@ static void vmcb_init_control(struct yakvm_vcpu *vcpu)
 
 	c->iopm_base_pa = yakvm_iopm_pa;
 	c->msrpm_base_pa = yakvm_msrpm_pa;
-	c->tsc_offset = vcpu->vm->tsc_offset;
+	c->tsc_offset = vcpu->tsc_offset;
 	/* Host interrupts exit the guest whatever the guest's RFLAGS.IF. */
 	c->int_ctl = V_INTR_MASKING_MASK;
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
@@ -106,13 +106,13 @@ static void vmcb_init_save(struct yakvm_vcpu *vcpu)
 	s->g_pat = YAKVM_PAT_INIT;
 }
 
-void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
+/* What power-on reset and INIT both do to the registers (APM 14.1.3). */
+static void reset_registers(struct yakvm_vcpu *vcpu)
 {
 	vmcb_init_control(vcpu);
 	vmcb_init_save(vcpu);
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
 	vcpu->regs[YAKVM_RDX] = yakvm_cpuid_signature(vcpu);
-	vcpu->xcr0 = XFEATURE_MASK_FP;
 	vcpu->asid_generation = 0;	/* a fresh ASID: no stale translations */
 	vcpu->pending = YAKVM_USER_NONE;
 	vcpu->exception.pending = false;
@@ -120,8 +120,30 @@ void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
 	memset(&vcpu->soft, 0, sizeof(vcpu->soft));
 	vcpu->step_completed = false;
 	vcpu->shutdown = false;
+	atomic_set(&vcpu->nmi_queued, 0);
+	vcpu->nmi_pending = 0;
+	vcpu->nmi_injected = false;
+	vcpu->nmi_masked = false;
+	vcpu->awaiting_iret = false;
+	vcpu->nmi_singlestep = false;
+	memset(vcpu->dr, 0, sizeof(vcpu->dr));
+	vcpu->dr7 = YAKVM_DR7_INIT;
+	/* A debugger attached with KVM_SET_GUEST_DEBUG stays attached (as KVM). */
+	yakvm_apply_guest_debug(vcpu);
+	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+}
+
+bool yakvm_vcpu_is_bsp(struct yakvm_vcpu *vcpu)
+{
+	return vcpu->id == READ_ONCE(vcpu->vm->bsp_vcpu_id);
+}
+
+void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
+{
+	reset_registers(vcpu);
+	vcpu->xcr0 = XFEATURE_MASK_FP;
 	vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
-			  (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+			  (yakvm_vcpu_is_bsp(vcpu) ? MSR_IA32_APICBASE_BSP : 0);
 	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
 			    MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	vcpu->tsc_aux = 0;
@@ -130,10 +152,44 @@ void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
 	vcpu->mtrr_def_type = 0;
 	memset(vcpu->mtrr_fixed, 0, sizeof(vcpu->mtrr_fixed));
 	memset(vcpu->mtrr_var, 0, sizeof(vcpu->mtrr_var));
-	memset(vcpu->dr, 0, sizeof(vcpu->dr));
-	vcpu->dr7 = YAKVM_DR7_INIT;
-	/* A debugger attached with KVM_SET_GUEST_DEBUG stays attached (as KVM). */
-	yakvm_apply_guest_debug(vcpu);
+	yakvm_lapic_reset(vcpu, false);
+}
+
+/*
+ * INIT (an INIT IPI, SDM 9.1.2 and KVM's kvm_vcpu_reset(init_event)):
+ * registers, segments, CR0 (but CD/NW), CR3, CR4 and EFER as at reset;
+ * the MSRs, XCR0, the FPU state and the APIC's ID and base stay.  The MSRs
+ * that live in the VMCB's save area are carried over its rebuild.
+ */
+void yakvm_vcpu_init(struct yakvm_vcpu *vcpu)
+{
+	struct vmcb_save_area *s = &vcpu->vmcb->save;
+	struct vmcb_save_area keep = *s;
+	u64 cd_nw = s->cr0 & (X86_CR0_CD | X86_CR0_NW);
+
+	reset_registers(vcpu);
+	s->cr0 = (s->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cd_nw;
+	s->star = keep.star;
+	s->lstar = keep.lstar;
+	s->cstar = keep.cstar;
+	s->sfmask = keep.sfmask;
+	s->kernel_gs_base = keep.kernel_gs_base;
+	s->sysenter_cs = keep.sysenter_cs;
+	s->sysenter_esp = keep.sysenter_esp;
+	s->sysenter_eip = keep.sysenter_eip;
+	s->g_pat = keep.g_pat;
+	yakvm_lapic_reset(vcpu, true);
+}
+
+/* A STARTUP IPI: real mode at vector * 0x1000 (SDM 8.4.4.1). */
+void yakvm_vcpu_sipi(struct yakvm_vcpu *vcpu, u8 vector)
+{
+	struct vmcb_save_area *s = &vcpu->vmcb->save;
+
+	s->cs.selector = vector << 8;
+	s->cs.base = (u64)vector << 12;
+	s->rip = 0;
+	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_SEG);
 }
 
 /* ---------------------------------------------------------------- */
@@ -416,6 +472,79 @@ static long vcpu_set_fpu(struct yakvm_vcpu *vcpu, void __user *argp)
 }
 
 /* ---------------------------------------------------------------- */
+/* Local APIC and MP state (in-kernel irqchip)                      */
+
+static long vcpu_lapic_state(struct yakvm_vcpu *vcpu, void __user *argp,
+			     bool set)
+{
+	struct kvm_lapic_state *state;
+	long r = 0;
+
+	if (!vcpu->apic)
+		return -ENXIO;
+	if (set) {
+		state = memdup_user(argp, sizeof(*state));
+		if (IS_ERR(state))
+			return PTR_ERR(state);
+		r = yakvm_lapic_set_state(vcpu, state);
+	} else {
+		state = kzalloc(sizeof(*state), GFP_KERNEL);
+		if (!state)
+			return -ENOMEM;
+		yakvm_lapic_get_state(vcpu, state);
+		if (copy_to_user(argp, state, sizeof(*state)))
+			r = -EFAULT;
+	}
+	kfree(state);
+	return r;
+}
+
+static long vcpu_get_mp_state(struct yakvm_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_mp_state mp = { .mp_state = vcpu->mp_state };
+
+	/* Events other CPUs posted (INIT, SIPI) are part of the state. */
+	if (vcpu->apic)
+		yakvm_lapic_process_events(vcpu);
+	mp.mp_state = vcpu->mp_state;
+	return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
+}
+
+/*
+ * KVM_SET_MP_STATE (api.rst): without the in-kernel APIC only RUNNABLE
+ * exists; SIPI_RECEIVED means "INIT received, a SIPI pending" and is kept
+ * as INIT_RECEIVED with the SIPI posted, as KVM does.
+ */
+static long vcpu_set_mp_state(struct yakvm_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_mp_state mp;
+
+	if (copy_from_user(&mp, argp, sizeof(mp)))
+		return -EFAULT;
+	switch (mp.mp_state) {
+	case KVM_MP_STATE_RUNNABLE:
+		break;
+	case KVM_MP_STATE_UNINITIALIZED:
+	case KVM_MP_STATE_INIT_RECEIVED:
+	case KVM_MP_STATE_HALTED:
+	case KVM_MP_STATE_SIPI_RECEIVED:
+		if (!vcpu->apic)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (mp.mp_state == KVM_MP_STATE_SIPI_RECEIVED) {
+		vcpu->mp_state = KVM_MP_STATE_INIT_RECEIVED;
+		yakvm_lapic_post_sipi(vcpu);
+	} else {
+		vcpu->mp_state = mp.mp_state;
+	}
+	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
 /* The vCPU fd                                                      */
 
 static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
@@ -437,10 +566,15 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		 * those see kicks and TLB-flush requests (vm.c).  Creation
 		 * holds the mutex until then, so this cannot fail.
 		 */
-		if (WARN_ON_ONCE(vcpu->idx >= smp_load_acquire(&vcpu->vm->nr_vcpus)))
+		if (WARN_ON_ONCE(vcpu->idx >= smp_load_acquire(&vcpu->vm->nr_vcpus))) {
 			r = -EIO;
-		else
-			r = arg ? -EINVAL : yakvm_vcpu_run(vcpu);
+		} else if (arg) {
+			r = -EINVAL;
+		} else {
+			yakvm_sigset_activate(vcpu);
+			r = yakvm_vcpu_run(vcpu);
+			yakvm_sigset_deactivate(vcpu);
+		}
 		break;
 	case KVM_GET_REGS:
 		r = vcpu_get_regs(vcpu, argp);
@@ -468,6 +602,66 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case KVM_INTERRUPT:
 		r = yakvm_interrupt_ioctl(vcpu, argp);
+		break;
+	case KVM_NMI:
+		r = yakvm_nmi_ioctl(vcpu);
+		break;
+	case KVM_GET_VCPU_EVENTS:
+		r = yakvm_get_vcpu_events(vcpu, argp);
+		break;
+	case KVM_SET_VCPU_EVENTS:
+		r = yakvm_set_vcpu_events(vcpu, argp);
+		break;
+	case KVM_GET_XSAVE:
+		r = yakvm_get_xsave(vcpu, argp, false);
+		break;
+	case KVM_GET_XSAVE2:
+		r = yakvm_get_xsave(vcpu, argp, true);
+		break;
+	case KVM_SET_XSAVE:
+		r = yakvm_set_xsave(vcpu, argp);
+		break;
+	case KVM_GET_XCRS:
+		r = yakvm_get_xcrs(vcpu, argp);
+		break;
+	case KVM_SET_XCRS:
+		r = yakvm_set_xcrs(vcpu, argp);
+		break;
+	case KVM_GET_DEBUGREGS:
+		r = yakvm_get_debugregs(vcpu, argp);
+		break;
+	case KVM_SET_DEBUGREGS:
+		r = yakvm_set_debugregs(vcpu, argp);
+		break;
+	case KVM_GET_TSC_KHZ:
+		r = yakvm_get_tsc_khz(vcpu);
+		break;
+	case KVM_SET_TSC_KHZ:
+		r = yakvm_set_tsc_khz(vcpu, arg);
+		break;
+	case KVM_SET_SIGNAL_MASK:
+		r = yakvm_set_signal_mask(vcpu, argp);
+		break;
+	case KVM_SET_VAPIC_ADDR:
+		r = yakvm_set_vapic_addr(vcpu, argp);
+		break;
+	case KVM_X86_SETUP_MCE:
+		r = yakvm_setup_mce(vcpu, argp);
+		break;
+	case KVM_X86_SET_MCE:
+		r = yakvm_set_mce(vcpu, argp);
+		break;
+	case KVM_GET_LAPIC:
+		r = vcpu_lapic_state(vcpu, argp, false);
+		break;
+	case KVM_SET_LAPIC:
+		r = vcpu_lapic_state(vcpu, argp, true);
+		break;
+	case KVM_GET_MP_STATE:
+		r = vcpu_get_mp_state(vcpu, argp);
+		break;
+	case KVM_SET_MP_STATE:
+		r = vcpu_set_mp_state(vcpu, argp);
 		break;
 	case KVM_SET_GUEST_DEBUG:
 		r = yakvm_set_guest_debug(vcpu, argp);
@@ -533,6 +727,7 @@ static const struct file_operations yakvm_vcpu_fops = {
 
 void yakvm_vcpu_free(struct yakvm_vcpu *vcpu)
 {
+	yakvm_lapic_free(vcpu);
 	yakvm_svm_forget_vmcb(vcpu->vmcb);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	kfree(vcpu->cpuid);
@@ -555,13 +750,8 @@ static struct yakvm_vcpu *vcpu_alloc(struct yakvm_vm *vm, u32 id)
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->vmcb || !vcpu->run || !vcpu->pio_data ||
-	    !fpu_alloc_guest_fpstate(&vcpu->guest_fpu)) {
-		free_page((unsigned long)vcpu->vmcb);
-		free_page((unsigned long)vcpu->run);
-		free_page((unsigned long)vcpu->pio_data);
-		kfree(vcpu);
-		return NULL;
-	}
+	    !fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
+		goto err_pages;
 	atomic_long_add(3, &yakvm_counters.kernel_pages);
 	atomic_long_inc(&yakvm_counters.vcpus);
 	vcpu->vm = vm;
@@ -570,8 +760,35 @@ static struct yakvm_vcpu *vcpu_alloc(struct yakvm_vm *vm, u32 id)
 	vcpu->last_cpu = -1;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	rcuwait_init(&vcpu->wait);
+	/* All vCPUs share one offset, so their TSCs agree (APM 15.30.5). */
+	vcpu->tsc_offset = vm->tsc_offset;
+	vcpu->mcg_cap = YAKVM_MAX_MCE_BANKS;	/* KVM's default */
+	/*
+	 * With the in-kernel irqchip every vCPU has a local APIC, and all
+	 * but the boot vCPU wait for INIT/SIPI before they run (as KVM).
+	 * vm->lock, held by our caller, orders this with KVM_CREATE_IRQCHIP.
+	 */
+	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	if (vm->irq.lapic_in_kernel) {
+		if (yakvm_lapic_create(vcpu)) {
+			yakvm_vcpu_free(vcpu);
+			return NULL;
+		}
+		if (!yakvm_vcpu_is_bsp(vcpu))
+			vcpu->mp_state = KVM_MP_STATE_UNINITIALIZED;
+	}
 	yakvm_vcpu_reset(vcpu);
 	return vcpu;
+
+err_pages:
+	if (vcpu->guest_fpu.fpstate)
+		fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	free_page((unsigned long)vcpu->vmcb);
+	free_page((unsigned long)vcpu->run);
+	free_page((unsigned long)vcpu->pio_data);
+	kfree(vcpu);
+	return NULL;
 }
 
 int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id)

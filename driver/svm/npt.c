@@ -88,6 +88,21 @@ int yakvm_npt_map(struct yakvm_vm *vm, u64 gfn, struct page *page,
 	return 0;
 }
 
+/* Makes @gfn's translation read-only; true if it was writable (flush then). */
+bool yakvm_npt_wrprotect(struct yakvm_vm *vm, u64 gfn)
+{
+	u64 *leaf = npt_leaf(vm, gfn, false);
+	u64 entry;
+
+	if (!leaf)
+		return false;
+	entry = READ_ONCE(*leaf);
+	if (!(entry & _PAGE_PRESENT) || !(entry & _PAGE_RW))
+		return false;
+	WRITE_ONCE(*leaf, entry & ~_PAGE_RW);
+	return true;
+}
+
 /* The caller flushes the vCPUs' TLBs before the pages are released. */
 void yakvm_npt_unmap(struct yakvm_vm *vm, u64 gfn, u64 npages)
 {

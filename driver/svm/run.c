@@ -13,6 +13,7 @@
 #include <linux/moduleparam.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/sched.h>
+#include <linux/rcuwait.h>
 #include <linux/sched/signal.h>
 #include <linux/user-return-notifier.h>
 #include <linux/vtime.h>
@@ -52,6 +53,26 @@ static bool want_inject_kick(void)
 	int mode = READ_ONCE(inject_kick);
 
 	return mode > 0 || (mode < 0 && boot_cpu_has(X86_FEATURE_HYPERVISOR));
+}
+
+/*
+ * Make @vcpu look at its events again (an interrupt, an NMI, INIT/SIPI, a
+ * timer): the request is set first, then a sleeping vCPU is woken, or one
+ * in guest mode gets an IPI that ends its VMRUN.  Any context.
+ */
+void yakvm_vcpu_kick(struct yakvm_vcpu *vcpu)
+{
+	int cpu;
+
+	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+	/* Pairs with the barrier between mode = IN_GUEST and the request check. */
+	smp_mb__after_atomic();
+	if (rcuwait_wake_up(&vcpu->wait))
+		return;
+	cpu = READ_ONCE(vcpu->cpu);
+	if (READ_ONCE(vcpu->mode) == YAKVM_IN_GUEST && cpu >= 0 &&
+	    cpu != raw_smp_processor_id())
+		smp_send_reschedule(cpu);
 }
 
 /* Bits of the VMCB clean field (APM 15.15.3) that yakvm tracks. */
@@ -192,7 +213,8 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	/* Pairs with the barrier in yakvm_vm_kick_all() after setting a request. */
 	smp_mb();
 	flush = test_and_clear_bit(ilog2(YAKVM_REQ_TLB_FLUSH), &vcpu->requests);
-	if (need_resched() || signal_pending(current)) {
+	if (need_resched() || signal_pending(current) ||
+	    test_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests)) {
 		WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
 		if (flush)
 			set_bit(ilog2(YAKVM_REQ_TLB_FLUSH), &vcpu->requests);
@@ -335,8 +357,54 @@ static void post_run(struct yakvm_vcpu *vcpu)
 	run->if_flag = !!(vmcb->save.rflags & X86_EFLAGS_IF);
 	run->cr8 = vmcb->control.int_ctl & V_TPR_MASK;
 	run->apic_base = vcpu->apic_base;
-	run->ready_for_interrupt_injection = yakvm_ready_for_interrupt(vcpu);
+	/* With the PIC in the kernel, user space never injects (as KVM). */
+	run->ready_for_interrupt_injection = vcpu->vm->irq.pic ||
+					     yakvm_ready_for_interrupt(vcpu);
 	run->flags = 0;
+}
+
+/*
+ * Sleep until something is posted for this vCPU (yakvm_vcpu_kick) or a
+ * signal arrives: a halted vCPU uses no CPU (the APIC timer's hrtimer and
+ * every other interrupt source kick it).
+ */
+static void vcpu_block(struct yakvm_vcpu *vcpu)
+{
+	rcuwait_wait_event(&vcpu->wait,
+			   test_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests) ||
+			   signal_pending(current), TASK_INTERRUPTIBLE);
+}
+
+/* Takes in the posted events; false while the vCPU must not run (halted, no SIPI). */
+static bool vcpu_runnable(struct yakvm_vcpu *vcpu)
+{
+	clear_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+	/* Events posted after the clear set the request again. */
+	smp_mb__after_atomic();
+	yakvm_check_events(vcpu);
+	if (vcpu->mp_state == KVM_MP_STATE_HALTED && yakvm_has_wake_event(vcpu))
+		vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	return vcpu->mp_state == KVM_MP_STATE_RUNNABLE;
+}
+
+/*
+ * A vCPU that never got INIT/SIPI (an AP at creation): as KVM, KVM_RUN
+ * waits once for an event, takes it in and returns -EAGAIN, so user space
+ * calls again; a signal gives -EINTR and KVM_EXIT_INTR.
+ */
+static int run_uninitialized(struct yakvm_vcpu *vcpu)
+{
+	if (READ_ONCE(vcpu->run->immediate_exit))
+		return -EINTR;
+	if (!test_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests))
+		vcpu_block(vcpu);
+	vcpu_runnable(vcpu);
+	if (signal_pending(current)) {
+		vcpu->run->exit_reason = KVM_EXIT_INTR;
+		vcpu->stats.signal_exits++;
+		return -EINTR;
+	}
+	return -EAGAIN;
 }
 
 int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
@@ -351,15 +419,23 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 	 * page at any time.  Without an in-kernel APIC, user space owns the
 	 * TPR (api.rst, "cr8").
 	 */
-	if (cr8 > 15) {
-		r = -EINVAL;
+	if (!vcpu->apic) {
+		if (cr8 > 15) {
+			r = -EINVAL;
+			goto out;
+		}
+		vcpu->vmcb->control.int_ctl &= ~V_TPR_MASK;
+		vcpu->vmcb->control.int_ctl |= cr8;
+		yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_TPR);
+	}
+	/* With the PIC in the kernel, user space injects nothing (as KVM). */
+	vcpu->want_irq_window = READ_ONCE(run->request_interrupt_window) &&
+				!vcpu->vm->irq.pic;
+
+	if (vcpu->mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		r = run_uninitialized(vcpu);
 		goto out;
 	}
-	vcpu->vmcb->control.int_ctl &= ~V_TPR_MASK;
-	vcpu->vmcb->control.int_ctl |= cr8;
-	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_TPR);
-	vcpu->want_irq_window = READ_ONCE(run->request_interrupt_window);
-
 	r = complete_user_exit(vcpu);
 	if (r <= 0)
 		goto out;
@@ -388,6 +464,10 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 				break;
 		}
 		cond_resched();
+		if (!vcpu_runnable(vcpu)) {
+			vcpu_block(vcpu);
+			continue;
+		}
 		r = vcpu_enter_guest(vcpu);
 		if (r > 0)
 			continue;
