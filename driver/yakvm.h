@@ -177,6 +177,7 @@ struct yakvm_vm {
 	bool tsc_written;
 	u64 last_tsc_ns, last_tsc_write, last_tsc_offset;
 	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID */
+	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0: YAKVM_MAX_VCPUS */
 	s64 clock_offset;		/* KVM_GET/SET_CLOCK - host boot time */
 
 	struct yakvm_vm_irq irq;	/* in-kernel irqchip, PIT, buses (irq/) */

@@ -109,8 +109,9 @@ static inline int yakvm_irq_line_level(unsigned long *sources,
 /*
  * Raise or lower GSI @gsi for @source, through the routing table: every
  * route of the GSI (PIC pin, IOAPIC pin, MSI) gets it.  Process context.
- * Returns < 0 on error, 0 when the interrupt was coalesced or masked, > 0
- * when it was delivered (KVM_IRQ_LINE_STATUS).
+ * Returns KVM's KVM_IRQ_LINE_STATUS values: -1 when no route took it
+ * (masked, no route, no destination), 0 when it was coalesced, > 0 when it
+ * was delivered -- the sum over the routes that did not answer < 0.
  */
 int yakvm_set_irq(struct yakvm_vm *vm, enum yakvm_irq_source source, u32 gsi,
 		  int level, bool line_status);
@@ -153,14 +154,25 @@ struct yakvm_lapic_irq {
 int yakvm_irq_delivery_to_apic(struct yakvm_vm *vm, struct yakvm_vcpu *src,
 			       const struct yakvm_lapic_irq *irq);
 /*
- * The guest acknowledged the interrupt of a pin: the PIC's INTA cycle for
- * irqchip 0/1 pin 0-7, the IOAPIC's EOI (from a local APIC) for irqchip 2.
- * routing.c passes it on to whoever waits for it (the PIT's reinjection, an
- * irqfd's resampler).  Called without the device's lock held.
+ * The guest acknowledged the interrupt of a pin: for irqchip 0/1 pin 0-7
+ * when the PIC clears the pin's in-service bit (an EOI command, auto-EOI
+ * during the INTA cycle, the drop of a pending edge by ICW1), for irqchip 2
+ * on a local APIC's EOI of the vector of the pin's entry (edge entries
+ * too), as KVM's ack notifiers.  routing.c passes it on to whoever waits
+ * for it (the PIT's reinjection, an irqfd's resampler).  Called without the
+ * device's lock held; the callee may raise or lower lines.
  */
 void yakvm_irq_acked(struct yakvm_vm *vm, u32 irqchip, u32 pin);
 /* The PIC's INT output went high: kick the vCPUs that accept ExtINT. */
 void yakvm_irq_kick_extint(struct yakvm_vm *vm);
+/*
+ * The mask bit of a pin changed (PIC IMR, IOAPIC entry; not by
+ * KVM_SET_IRQCHIP, as KVM): routing.c calls yakvm_pit_irq_mask_changed()
+ * when that pin is a route of GSI 0 (KVM's mask notifiers).  Called
+ * without the device's lock held.
+ */
+void yakvm_irq_mask_changed(struct yakvm_vm *vm, u32 irqchip, u32 pin,
+			    bool masked);
 
 /* An MSI (address/data, Intel/AMD compatibility format) as an APIC interrupt. */
 void yakvm_msi_to_lapic_irq(const struct kvm_irq_routing_msi *msi,
@@ -218,13 +230,35 @@ void yakvm_lapic_set_sipi_vector(struct yakvm_vcpu *vcpu, u8 vector);
 
 struct yakvm_ioapic;
 
+/*
+ * Create/destroy of the PIC, IOAPIC and PIT: process context, with
+ * vm->irq.lock held (they register on the buses); they set and clear
+ * vm->irq.ioapic/pic/pit.  Destroy only once no vCPU runs and no irqfd is
+ * left: the PIT first (its work item raises GSI 0), then IOAPIC and PIC.
+ */
 int yakvm_ioapic_create(struct yakvm_vm *vm);
 void yakvm_ioapic_destroy(struct yakvm_vm *vm);
-/* Pin @pin's line from @source to @level; returns as yakvm_set_irq(). */
+/*
+ * Pin @pin's line from @source to @level.  Returns KVM's values: 1 for a
+ * lowered line, 0 coalesced, -1 masked (or waiting for an EOI, or no
+ * destination), else the number of local APICs that took it; -EINVAL for a
+ * bad pin.  KVM's kvm_set_irq() skips negative results when it merges the
+ * routes of a GSI, and reports -1 only when every route gave < 0.
+ */
 int yakvm_ioapic_set_irq(struct yakvm_ioapic *ioapic, int pin,
 			 enum yakvm_irq_source source, int level);
-/* A local APIC's EOI of a level-triggered @vector (remote IRR). */
+/*
+ * A local APIC's EOI of @vector: every entry with that vector is
+ * acknowledged (yakvm_irq_acked), and a level one leaves remote IRR and is
+ * delivered again if its line is still asserted.  Call it for each EOI of
+ * a vector yakvm_ioapic_handles_vector() reports, whatever the TMR says
+ * (the PIT's ticks and edge irqfds are acknowledged that way).  This
+ * IOAPIC has no EOI register, so, as on KVM with its in-kernel IOAPIC, the
+ * local APICs must not offer directed EOI.
+ */
 void yakvm_ioapic_eoi(struct yakvm_vm *vm, int vector);
+/* Whether an entry uses @vector; lockless, for the EOI path's fast check. */
+bool yakvm_ioapic_handles_vector(struct yakvm_ioapic *ioapic, int vector);
 void yakvm_ioapic_get_state(struct yakvm_ioapic *ioapic,
 			    struct kvm_ioapic_state *state);
 void yakvm_ioapic_set_state(struct yakvm_ioapic *ioapic,
@@ -240,12 +274,19 @@ struct yakvm_pic;
 
 int yakvm_pic_create(struct yakvm_vm *vm);
 void yakvm_pic_destroy(struct yakvm_vm *vm);
-/* Line @irq (0-15: 0-7 master, 8-15 slave) from @source to @level. */
+/*
+ * Line @irq (0-15: 0-7 master, 8-15 slave) from @source to @level.  Returns
+ * KVM's values: -1 masked (IMR), 0 coalesced, 1 otherwise; -EINVAL for a
+ * bad pin.
+ */
 int yakvm_pic_set_irq(struct yakvm_pic *pic, int irq,
 		      enum yakvm_irq_source source, int level);
 /* The master's INT output: an interrupt is waiting for an acknowledge. */
 bool yakvm_pic_has_interrupt(struct yakvm_pic *pic);
-/* The INTA cycle: the vector to deliver (updates IRR/ISR), or -1. */
+/*
+ * The INTA cycle: the vector to deliver (updates IRR/ISR; IR7's vector when
+ * nothing is pending).  A request still pending afterwards kicks again.
+ */
 int yakvm_pic_ack(struct yakvm_pic *pic);
 /* KVM_GET/SET_IRQCHIP for KVM_IRQCHIP_PIC_MASTER (0) and _SLAVE (1). */
 void yakvm_pic_get_state(struct yakvm_pic *pic, int chip,
@@ -267,8 +308,10 @@ int yakvm_pit_set_state(struct yakvm_pit *pit,
 			const struct kvm_pit_state2 *state);
 int yakvm_pit_reinject(struct yakvm_pit *pit,
 		       const struct kvm_reinject_control *control);
-/* The guest acknowledged IRQ0 (routing.c, from yakvm_irq_acked). */
+/* GSI 0 was acknowledged (routing.c, from yakvm_irq_acked()). */
 void yakvm_pit_irq_acked(struct yakvm_pit *pit);
+/* A route of GSI 0 was masked or unmasked (from yakvm_irq_mask_changed()). */
+void yakvm_pit_irq_mask_changed(struct yakvm_pit *pit, bool masked);
 
 /* ------------------------------------------------------------------ */
 /* irqchip.c, routing.c, eventfd.c: the VM ioctls                     */

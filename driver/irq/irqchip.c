@@ -25,12 +25,15 @@ void yakvm_irq_init(struct yakvm_vm *vm)
 void yakvm_irq_destroy(struct yakvm_vm *vm)
 {
 	yakvm_eventfds_destroy(vm);
+	/* The PIT first: its work item raises GSI 0 through the others. */
+	mutex_lock(&vm->irq.lock);
 	if (vm->irq.pit)
 		yakvm_pit_destroy(vm);
 	if (vm->irq.ioapic)
 		yakvm_ioapic_destroy(vm);
 	if (vm->irq.pic)
 		yakvm_pic_destroy(vm);
+	mutex_unlock(&vm->irq.lock);
 	yakvm_free_routing(vm);
 	yakvm_io_buses_destroy(vm);
 }
@@ -174,18 +177,19 @@ out:
 
 long yakvm_pit_state(struct yakvm_vm *vm, void __user *argp, bool set)
 {
+	struct yakvm_pit *pit = READ_ONCE(vm->irq.pit);
 	struct kvm_pit_state2 state;
 	long r;
 
-	if (!vm->irq.pit)
+	if (!pit)
 		return -ENXIO;
 	if (set) {
 		if (copy_from_user(&state, argp, sizeof(state)))
 			return -EFAULT;
-		return yakvm_pit_set_state(vm->irq.pit, &state);
+		return yakvm_pit_set_state(pit, &state);
 	}
 	memset(&state, 0, sizeof(state));
-	r = yakvm_pit_get_state(vm->irq.pit, &state);
+	r = yakvm_pit_get_state(pit, &state);
 	if (!r && copy_to_user(argp, &state, sizeof(state)))
 		r = -EFAULT;
 	return r;
@@ -193,11 +197,12 @@ long yakvm_pit_state(struct yakvm_vm *vm, void __user *argp, bool set)
 
 long yakvm_reinject_control(struct yakvm_vm *vm, void __user *argp)
 {
+	struct yakvm_pit *pit = READ_ONCE(vm->irq.pit);
 	struct kvm_reinject_control control;
 
 	if (copy_from_user(&control, argp, sizeof(control)))
 		return -EFAULT;
-	if (!vm->irq.pit)
+	if (!pit)
 		return -ENXIO;
-	return yakvm_pit_reinject(vm->irq.pit, &control);
+	return yakvm_pit_reinject(pit, &control);
 }

@@ -234,14 +234,20 @@ void yakvm_lapic_ack(struct yakvm_vcpu *vcpu, int vector)
 static void apic_eoi(struct yakvm_vcpu *vcpu)
 {
 	struct yakvm_lapic *apic = vcpu->apic;
+	struct yakvm_ioapic *ioapic;
 	int vec = vec_highest(apic, APIC_ISR);
 
 	if (vec < 0)
 		return;
 	vec_clear(apic, APIC_ISR, vec);
 	update_ppr(apic);
-	/* A level-triggered interrupt's EOI goes on to the IOAPIC. */
-	if (vec_test(apic, APIC_TMR, vec) && vcpu->vm->irq.ioapic)
+	/*
+	 * The IOAPIC hears the EOI of every vector one of its entries uses,
+	 * edge ones too (KVM's ack notifiers): the PIT's reinjection and edge
+	 * irqfds' resamplers wait for it.  There is no directed EOI to offer.
+	 */
+	ioapic = READ_ONCE(vcpu->vm->irq.ioapic);
+	if (ioapic && yakvm_ioapic_handles_vector(ioapic, vec))
 		yakvm_ioapic_eoi(vcpu->vm, vec);
 	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 }

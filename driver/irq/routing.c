@@ -270,6 +270,8 @@ int yakvm_set_irq(struct yakvm_vm *vm, enum yakvm_irq_source source, u32 gsi,
 		  int level, bool line_status)
 {
 	struct yakvm_irq_routing_table *t;
+	struct yakvm_ioapic *ioapic = READ_ONCE(vm->irq.ioapic);
+	struct yakvm_pic *pic = READ_ONCE(vm->irq.pic);
 	int ret = -1, r;
 	u32 first, n, i;
 
@@ -284,12 +286,11 @@ int yakvm_set_irq(struct yakvm_vm *vm, enum yakvm_irq_source source, u32 gsi,
 			if (level)
 				r = deliver_msi(vm, &route->msi);
 		} else if (route->irqchip.irqchip == KVM_IRQCHIP_IOAPIC) {
-			if (vm->irq.ioapic)
-				r = yakvm_ioapic_set_irq(vm->irq.ioapic,
-							 route->irqchip.pin,
+			if (ioapic)
+				r = yakvm_ioapic_set_irq(ioapic, route->irqchip.pin,
 							 source, level);
-		} else if (vm->irq.pic) {
-			r = yakvm_pic_set_irq(vm->irq.pic,
+		} else if (pic) {
+			r = yakvm_pic_set_irq(pic,
 					      route->irqchip.irqchip * 8 +
 					      route->irqchip.pin, source, level);
 		}
@@ -318,28 +319,58 @@ long yakvm_signal_msi(struct yakvm_vm *vm, void __user *argp)
 	return deliver_msi(vm, &msi);
 }
 
+/* The GSIs routed to (irqchip, pin), at most @max of them; returns how many. */
+static u32 gsis_of_pin(struct yakvm_vm *vm, u32 irqchip, u32 pin, u32 *gsis,
+		       u32 max)
+{
+	struct yakvm_irq_routing_table *t;
+	u32 i, n = 0;
+
+	rcu_read_lock();
+	t = rcu_dereference(vm->irq.routing);
+	for (i = 0; t && i < t->nr && n < max; i++)
+		if (t->routes[i].type == KVM_IRQ_ROUTING_IRQCHIP &&
+		    t->routes[i].irqchip.irqchip == irqchip &&
+		    t->routes[i].irqchip.pin == pin)
+			gsis[n++] = t->routes[i].gsi;
+	rcu_read_unlock();
+	return n;
+}
+
 /*
  * The guest acknowledged (irqchip, pin): the GSIs routed there learn it --
  * the PIT (GSI 0) reinjects its next tick, a level irqfd resamples.
  */
 void yakvm_irq_acked(struct yakvm_vm *vm, u32 irqchip, u32 pin)
 {
-	struct yakvm_irq_routing_table *t;
-	u32 i, gsis[4], n = 0;
+	struct yakvm_pit *pit = READ_ONCE(vm->irq.pit);
+	u32 i, gsis[4], n;
 
-	rcu_read_lock();
-	t = rcu_dereference(vm->irq.routing);
-	for (i = 0; t && i < t->nr && n < ARRAY_SIZE(gsis); i++)
-		if (t->routes[i].type == KVM_IRQ_ROUTING_IRQCHIP &&
-		    t->routes[i].irqchip.irqchip == irqchip &&
-		    t->routes[i].irqchip.pin == pin)
-			gsis[n++] = t->routes[i].gsi;
-	rcu_read_unlock();
+	n = gsis_of_pin(vm, irqchip, pin, gsis, ARRAY_SIZE(gsis));
 	for (i = 0; i < n; i++) {
-		if (gsis[i] == 0 && vm->irq.pit)
-			yakvm_pit_irq_acked(vm->irq.pit);
+		if (gsis[i] == 0 && pit)
+			yakvm_pit_irq_acked(pit);
 		yakvm_irqfd_acked(vm, gsis[i]);
 	}
+}
+
+/*
+ * A pin was masked or unmasked: if it carries GSI 0, the PIT stops or
+ * resumes counting ticks it owes (KVM's mask notifiers), since no
+ * acknowledgement comes for a masked pin.
+ */
+void yakvm_irq_mask_changed(struct yakvm_vm *vm, u32 irqchip, u32 pin,
+			    bool masked)
+{
+	struct yakvm_pit *pit = READ_ONCE(vm->irq.pit);
+	u32 i, gsis[4], n;
+
+	if (!pit)
+		return;
+	n = gsis_of_pin(vm, irqchip, pin, gsis, ARRAY_SIZE(gsis));
+	for (i = 0; i < n; i++)
+		if (gsis[i] == 0)
+			yakvm_pit_irq_mask_changed(pit, masked);
 }
 
 void yakvm_irq_kick_extint(struct yakvm_vm *vm)

@@ -36,6 +36,20 @@ long yakvm_check_extension(long cap)
 	case KVM_CAP_ENABLE_CAP_VM:
 	case KVM_CAP_CHECK_EXTENSION_VM:
 		return 1;
+	/* The in-kernel irqchip (irq/), its PIT, and the HLT it makes in-kernel. */
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_HLT:
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IRQFD_RESAMPLE:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
+		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return YAKVM_MAX_IRQ_ROUTES;
 	case KVM_CAP_MCE:
 		return YAKVM_MAX_MCE_BANKS;
 	case KVM_CAP_VCPU_EVENTS:

@@ -796,9 +796,10 @@ int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id)
 	struct yakvm_vcpu *vcpu;
 	int i, fd;
 
-	if (id >= YAKVM_MAX_VCPUS)
-		return -EINVAL;
 	mutex_lock(&vm->lock);
+	fd = -EINVAL;
+	if (id >= (vm->max_vcpu_ids ?: YAKVM_MAX_VCPUS))
+		goto out;
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		if (vm->vcpus[i]->id == id) {
 			fd = -EEXIST;

@@ -166,6 +166,27 @@ static long vm_clock(struct yakvm_vm *vm, void __user *argp, bool set)
 	return 0;
 }
 
+/*
+ * KVM_CAP_MAX_VCPU_ID (api.rst): vCPU ids from now on are below @max.  Set
+ * once, as in KVM; setting the same value again is fine.
+ */
+static long vm_set_max_vcpu_id(struct yakvm_vm *vm, u64 max)
+{
+	long r = -EINVAL;
+
+	if (max > YAKVM_MAX_VCPUS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (vm->max_vcpu_ids == max) {
+		r = 0;
+	} else if (!vm->max_vcpu_ids) {
+		vm->max_vcpu_ids = max;
+		r = 0;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
 /* KVM_ENABLE_CAP on the VM fd: the capabilities that can be enabled. */
 static long vm_enable_cap(struct yakvm_vm *vm, void __user *argp)
 {
@@ -177,8 +198,7 @@ static long vm_enable_cap(struct yakvm_vm *vm, void __user *argp)
 		return -EINVAL;
 	switch (cap.cap) {
 	case KVM_CAP_MAX_VCPU_ID:
-		/* yakvm's limit is fixed; asking for no more than it is fine. */
-		return cap.args[0] <= YAKVM_MAX_VCPUS ? 0 : -EINVAL;
+		return vm_set_max_vcpu_id(vm, cap.args[0]);
 	default:
 		return -EINVAL;
 	}

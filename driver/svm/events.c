@@ -96,7 +96,7 @@ static bool nmi_allowed(struct yakvm_vcpu *vcpu)
 /* The PIC's ExtINT is this vCPU's to take. */
 static bool extint_pending(struct yakvm_vcpu *vcpu)
 {
-	struct yakvm_pic *pic = vcpu->vm->irq.pic;
+	struct yakvm_pic *pic = READ_ONCE(vcpu->vm->irq.pic);
 
 	return pic && yakvm_lapic_accepts_extint(vcpu) && yakvm_pic_has_interrupt(pic);
 }
@@ -132,7 +132,7 @@ void yakvm_check_events(struct yakvm_vcpu *vcpu)
 	    (vcpu->nmi_pending && nmi_allowed(vcpu)))
 		return;
 	if (extint_pending(vcpu))
-		vector = yakvm_pic_ack(vcpu->vm->irq.pic);
+		vector = yakvm_pic_ack(READ_ONCE(vcpu->vm->irq.pic));
 	if (vector < 0) {
 		vector = yakvm_lapic_pending_vector(vcpu);
 		if (vector >= 0)
