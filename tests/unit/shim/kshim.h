@@ -36,6 +36,7 @@ typedef __s32 s32;
 typedef __s64 s64;
 
 #define __rcu
+#define __user
 #define __weak			__attribute__((weak))
 #define __must_hold(x)
 #define __acquires(x)
