@@ -363,6 +363,7 @@ struct yakvm_vcpu {
 	bool nmi_masked;		/* blocked until the handler's IRET */
 	bool awaiting_iret;		/* IRET intercepted at iret_rip */
 	bool nmi_singlestep;		/* TF set by yakvm to see the IRET complete */
+	u64 nmi_singlestep_rflags;	/* the guest's own TF and RF then */
 	u64 iret_rip;
 
 	struct yakvm_vcpu_stats stats;
@@ -630,6 +631,8 @@ bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
 /* cr.c */
 bool yakvm_sregs_valid(struct yakvm_vcpu *vcpu, const struct kvm_sregs *k);
 int yakvm_handle_cr4_write(struct yakvm_vcpu *vcpu);
+u64 yakvm_get_cr8(struct yakvm_vcpu *vcpu);
+void yakvm_set_cr8(struct yakvm_vcpu *vcpu, u64 cr8);
 
 /* stats.c */
 struct yakvm_counters {

@@ -288,6 +288,10 @@ int yakvm_handle_cpuid(struct yakvm_vcpu *vcpu)
 			ecx |= L1_ECX_OSXSAVE;
 		if (!vcpu->cpuid_set)
 			ebx |= vcpu->id << 24;	/* initial APIC ID */
+		/* As KVM: the APIC bit follows IA32_APIC_BASE's enable bit. */
+		edx &= ~L1_EDX_APIC;
+		if (vcpu->apic_base & MSR_IA32_APICBASE_ENABLE)
+			edx |= L1_EDX_APIC;
 	}
 	if (e && function == 0xd && index == 0)
 		ebx = xsave_size_for(vcpu->xcr0);

@@ -204,8 +204,12 @@ int yakvm_lapic_pending_vector(struct yakvm_vcpu *vcpu);	/* or -1 */
 bool yakvm_lapic_has_pending(struct yakvm_vcpu *vcpu);	/* blocked by PPR or not */
 void yakvm_lapic_ack(struct yakvm_vcpu *vcpu, int vector);
 bool yakvm_lapic_accepts_extint(struct yakvm_vcpu *vcpu);
+/* V_TPR from the TPR before each entry, and back after each exit. */
 void yakvm_lapic_sync_to_vmcb(struct yakvm_vcpu *vcpu);
 void yakvm_lapic_sync_from_vmcb(struct yakvm_vcpu *vcpu);
+/* CR8: TPR[7:4]. */
+u64 yakvm_lapic_get_cr8(struct yakvm_vcpu *vcpu);
+void yakvm_lapic_set_cr8(struct yakvm_vcpu *vcpu, u64 cr8);
 /* MMIO at the APIC base: true when it was the APIC's (xAPIC mode). */
 bool yakvm_lapic_mmio(struct yakvm_vcpu *vcpu, u64 gpa, int len, void *val,
 		      bool write);

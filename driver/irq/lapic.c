@@ -561,6 +561,9 @@ static bool reg_set(struct yakvm_vcpu *vcpu, u32 off, u32 val)
 		write_svr(vcpu, val);
 		return true;
 	case APIC_ESR:
+		/* x2APIC: only 0 may be written (SDM 10.12.1.2), as KVM. */
+		if (x2apic(vcpu) && val)
+			return false;
 		/* A write latches the errors seen so far (SDM 10.5.3); none kept. */
 		reg_write(apic, off, 0);
 		return true;
@@ -761,7 +764,23 @@ void yakvm_lapic_sync_to_vmcb(struct yakvm_vcpu *vcpu)
 	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_TPR);
 }
 
-/* After each exit: the guest may have written CR8 (V_TPR) without an exit. */
+u64 yakvm_lapic_get_cr8(struct yakvm_vcpu *vcpu)
+{
+	return reg_read(vcpu->apic, APIC_TASKPRI) >> 4;
+}
+
+void yakvm_lapic_set_cr8(struct yakvm_vcpu *vcpu, u64 cr8)
+{
+	reg_write(vcpu->apic, APIC_TASKPRI, (cr8 & 0xf) << 4);
+	update_ppr(vcpu->apic);
+	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+}
+
+/*
+ * Right after each exit, before anything reads or writes the TPR: the
+ * guest may have written CR8 (V_TPR) without an exit.  Only then -- V_TPR
+ * is stale once the exit's handling or an ioctl changed the TPR.
+ */
 void yakvm_lapic_sync_from_vmcb(struct yakvm_vcpu *vcpu)
 {
 	struct yakvm_lapic *apic = vcpu->apic;
@@ -770,6 +789,7 @@ void yakvm_lapic_sync_from_vmcb(struct yakvm_vcpu *vcpu)
 	if ((reg_read(apic, APIC_TASKPRI) >> 4) != cr8) {
 		reg_write(apic, APIC_TASKPRI, cr8 << 4);
 		update_ppr(apic);
+		set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 	}
 }
 
@@ -864,7 +884,9 @@ void yakvm_lapic_reset(struct yakvm_vcpu *vcpu, bool init)
 	reg_write(apic, APIC_TMICT, 0);
 	reg_write(apic, APIC_TDCR, 0);
 	update_divide(apic);
-	apic->pending_events = 0;
+	/* INIT keeps a SIPI posted behind it; it is taken in right after. */
+	if (!init)
+		apic->pending_events = 0;
 	atomic_set(&vcpu->nmi_queued, 0);
 }
 

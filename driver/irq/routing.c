@@ -310,7 +310,7 @@ long yakvm_signal_msi(struct yakvm_vm *vm, void __user *argp)
 	if (copy_from_user(&m, argp, sizeof(m)))
 		return -EFAULT;
 	if (!READ_ONCE(vm->irq.lapic_in_kernel))
-		return -ENXIO;
+		return -EINVAL;
 	if (m.flags || memchr_inv(m.pad, 0, sizeof(m.pad)))
 		return -EINVAL;
 	msi.address_lo = m.address_lo;

@@ -47,6 +47,8 @@ long yakvm_check_extension(long cap)
 	case KVM_CAP_PIT_STATE2:
 	case KVM_CAP_REINJECT_CONTROL:
 	case KVM_CAP_TSC_DEADLINE_TIMER:
+	/* The IOAPIC keeps the polarity bit but never inverts a line, as KVM. */
+	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return YAKVM_MAX_IRQ_ROUTES;

@@ -118,10 +118,8 @@ void yakvm_check_events(struct yakvm_vcpu *vcpu)
 {
 	int vector = -1;
 
-	if (vcpu->apic) {
+	if (vcpu->apic)
 		yakvm_lapic_process_events(vcpu);
-		yakvm_lapic_sync_from_vmcb(vcpu);
-	}
 	if (atomic_read(&vcpu->nmi_queued)) {
 		unsigned int limit = vcpu->nmi_masked || vcpu->nmi_injected ? 1 : 2;
 
@@ -200,8 +198,30 @@ static void update_cr8_intercept(struct yakvm_vcpu *vcpu)
 	set_intercept_bit(vcpu, INTERCEPT_CR8_WRITE / 32, CR8_WRITE_BIT, held);
 }
 
+/*
+ * Stop yakvm's single-step over an NMI window: RFLAGS.TF and RF go back to
+ * what the guest had when it was armed.
+ */
+static void nmi_singlestep_stop(struct yakvm_vcpu *vcpu)
+{
+	u64 *rflags = &vcpu->vmcb->save.rflags;
+
+	vcpu->nmi_singlestep = false;
+	if (yakvm_singlestepping(vcpu))
+		return;
+	*rflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF);
+	*rflags |= vcpu->nmi_singlestep_rflags;
+}
+
 static void inject(struct yakvm_vcpu *vcpu, u32 event, u32 error)
 {
+	/*
+	 * Delivering an event pushes RFLAGS: with yakvm's TF in it, the
+	 * handler's IRET would single-step the guest into a #DB of its own.
+	 * The step stops; the next exit looks at the NMI window again.
+	 */
+	if (vcpu->nmi_singlestep)
+		nmi_singlestep_stop(vcpu);
 	vcpu->vmcb->control.event_inj = event | SVM_EVTINJ_VALID;
 	vcpu->vmcb->control.event_inj_err = error;
 }
@@ -255,8 +275,11 @@ bool yakvm_inject_events(struct yakvm_vcpu *vcpu)
 	 * shadow: single-step until it can go in.
 	 */
 	if (vcpu->nmi_pending && (vcpu->awaiting_iret || in_shadow(vcpu)) &&
-	    !vcpu->nmi_singlestep) {
+	    !vcpu->nmi_singlestep &&
+	    !(vcpu->vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
 		vcpu->nmi_singlestep = true;
+		vcpu->nmi_singlestep_rflags = vcpu->vmcb->save.rflags &
+					      (X86_EFLAGS_TF | X86_EFLAGS_RF);
 		vcpu->vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
 	}
 	if (vcpu->apic) {
@@ -291,9 +314,7 @@ bool yakvm_nmi_singlestep_db(struct yakvm_vcpu *vcpu)
 {
 	if (!vcpu->nmi_singlestep)
 		return false;
-	vcpu->nmi_singlestep = false;
-	if (!yakvm_singlestepping(vcpu))
-		vcpu->vmcb->save.rflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF);
+	nmi_singlestep_stop(vcpu);
 	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 	return true;
 }

@@ -227,8 +227,7 @@ static int handle_cr8_write(struct yakvm_vcpu *vcpu)
 		yakvm_inject_gp(vcpu);
 		return 1;
 	}
-	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | cr8;
-	yakvm_vmcb_dirty(vmcb, YAKVM_DIRTY_TPR);
+	yakvm_set_cr8(vcpu, cr8);
 	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 	yakvm_set_rip(vcpu, vmcb->save.rip + insn.len);
 	return 1;

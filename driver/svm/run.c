@@ -312,6 +312,8 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	if (unlikely(vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + X86_TRAP_MC))
 		handle_host_machine_check();
 	yakvm_complete_interrupted_event(vcpu);
+	if (vcpu->apic)
+		yakvm_lapic_sync_from_vmcb(vcpu);
 	vcpu->stats.exits++;
 
 	/*
@@ -355,7 +357,7 @@ static void post_run(struct yakvm_vcpu *vcpu)
 	struct vmcb *vmcb = vcpu->vmcb;
 
 	run->if_flag = !!(vmcb->save.rflags & X86_EFLAGS_IF);
-	run->cr8 = vmcb->control.int_ctl & V_TPR_MASK;
+	run->cr8 = yakvm_get_cr8(vcpu);
 	run->apic_base = vcpu->apic_base;
 	/* With the PIC in the kernel, user space never injects (as KVM). */
 	run->ready_for_interrupt_injection = vcpu->vm->irq.pic ||
@@ -396,9 +398,12 @@ static int run_uninitialized(struct yakvm_vcpu *vcpu)
 {
 	if (READ_ONCE(vcpu->run->immediate_exit))
 		return -EINTR;
-	if (!test_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests))
-		vcpu_block(vcpu);
+	/* Events already posted are taken in; else wait for the next one. */
 	vcpu_runnable(vcpu);
+	if (vcpu->mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		vcpu_block(vcpu);
+		vcpu_runnable(vcpu);
+	}
 	if (signal_pending(current)) {
 		vcpu->run->exit_reason = KVM_EXIT_INTR;
 		vcpu->stats.signal_exits++;
