@@ -197,6 +197,7 @@ enum yakvm_vcpu_mode {
 /* Requests made to a vCPU from other threads, checked before each entry. */
 #define YAKVM_REQ_TLB_FLUSH	BIT(0)
 #define YAKVM_REQ_EVENT		BIT(1)	/* an interrupt or event may be pending */
+#define YAKVM_REQ_IOAPIC_EOI	BIT(2)	/* split irqchip: exit with KVM_EXIT_IOAPIC_EOI */
 
 /* An exit to user space whose instruction completes on the next KVM_RUN. */
 enum yakvm_pending_user {
@@ -316,6 +317,8 @@ struct yakvm_vcpu {
 	struct yakvm_event irq;		/* external interrupt (KVM_INTERRUPT) */
 	struct yakvm_soft_event soft;	/* an intercepted INTn/INTO, see debug.c */
 	bool want_irq_window;		/* kvm_run.request_interrupt_window, read once per KVM_RUN */
+	int user_extint;		/* split irqchip: KVM_INTERRUPT's ExtINT vector, or -1 */
+	u8 ioapic_eoi_vector;		/* split irqchip: for KVM_EXIT_IOAPIC_EOI */
 	bool sigset_active;		/* KVM_SET_SIGNAL_MASK */
 	sigset_t sigset;
 	u32 guest_debug;		/* KVM_GUESTDBG_* */

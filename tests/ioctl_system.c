@@ -92,6 +92,7 @@ static const struct cap_row {
 	CAP(REINJECT_CONTROL, 1, SAME),
 	CAP(TSC_DEADLINE_TIMER, 1, SAME),
 	CAP(IOAPIC_POLARITY_IGNORED, 1, SAME),
+	CAP(SPLIT_IRQCHIP, 1, SAME),
 	CAP(IRQ_ROUTING, 4096, SAME),
 	CAP(MCE, 32, SAME),		/* KVM_MAX_MCE_BANKS */
 	CAP(VCPU_EVENTS, 1, SAME),
@@ -119,7 +120,6 @@ static const struct cap_row {
 	CAP(EXCEPTION_PAYLOAD, 0, 1),
 	CAP(HYPERV, 0, 1),
 	CAP(KVMCLOCK_CTRL, 0, 1),
-	CAP(SPLIT_IRQCHIP, 0, 1),	/* needs KVM_EXIT_IOAPIC_EOI */
 	CAP(PIT, 0, 1),			/* the old KVM_CREATE_PIT; PIT2 is there */
 #undef CAP
 };

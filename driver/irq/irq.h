@@ -174,6 +174,13 @@ void yakvm_irq_kick_extint(struct yakvm_vm *vm);
 void yakvm_irq_mask_changed(struct yakvm_vm *vm, u32 irqchip, u32 pin,
 			    bool masked);
 
+/*
+ * Split irqchip: whether @vcpu's EOI of @vector goes to the VMM's IOAPIC --
+ * a level-triggered MSI route of one of its pins (GSI < nr_ioapic_routes)
+ * uses the vector and names the vCPU (KVM's scan of the IOAPIC routes).
+ */
+bool yakvm_irq_split_eoi_wanted(struct yakvm_vcpu *vcpu, int vector);
+
 /* An MSI (address/data, Intel/AMD compatibility format) as an APIC interrupt. */
 void yakvm_msi_to_lapic_irq(const struct kvm_irq_routing_msi *msi,
 			    struct yakvm_lapic_irq *irq);
@@ -350,6 +357,7 @@ struct yakvm_vm_irq {
 	/* Set once by KVM_CREATE_IRQCHIP (or KVM_CAP_SPLIT_IRQCHIP); never cleared. */
 	bool lapic_in_kernel;
 	bool split;			/* IOAPIC and PIC in user space */
+	u32 nr_ioapic_routes;		/* split: GSIs below this are the VMM's IOAPIC pins */
 	struct yakvm_pic *pic;
 	struct yakvm_ioapic *ioapic;
 	struct yakvm_pit *pit;

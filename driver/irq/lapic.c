@@ -249,6 +249,11 @@ static void apic_eoi(struct yakvm_vcpu *vcpu)
 	ioapic = READ_ONCE(vcpu->vm->irq.ioapic);
 	if (ioapic && yakvm_ioapic_handles_vector(ioapic, vec))
 		yakvm_ioapic_eoi(vcpu->vm, vec);
+	/* Split irqchip: the VMM's IOAPIC hears it by KVM_EXIT_IOAPIC_EOI. */
+	if (vcpu->vm->irq.split && yakvm_irq_split_eoi_wanted(vcpu, vec)) {
+		vcpu->ioapic_eoi_vector = vec;
+		set_bit(ilog2(YAKVM_REQ_IOAPIC_EOI), &vcpu->requests);
+	}
 	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 }
 
@@ -625,9 +630,19 @@ bool yakvm_lapic_mmio(struct yakvm_vcpu *vcpu, u64 gpa, int len, void *val,
 	u64 base = vcpu->apic_base & MSR_IA32_APICBASE_BASE;
 	u32 off, reg = 0;
 
-	if (!vcpu->apic || !hw_enabled(vcpu) || x2apic(vcpu) ||
+	if (!vcpu->apic || !hw_enabled(vcpu) ||
 	    gpa < base || gpa - base >= YAKVM_APIC_MMIO_LEN)
 		return false;
+	/*
+	 * In x2APIC mode the page is not the APIC's any more, but, as KVM
+	 * (KVM_X86_QUIRK_LAPIC_MMIO_HOLE, on by default), it stays a hole:
+	 * reads give all-ones, writes are dropped.
+	 */
+	if (x2apic(vcpu)) {
+		if (!write)
+			memset(val, 0xff, len);
+		return true;
+	}
 	off = gpa - base;
 	if (write) {
 		if (len == 4 && !(off & 0xf))

@@ -50,6 +50,9 @@ long yakvm_check_extension(long cap)
 	/* The IOAPIC keeps the polarity bit but never inverts a line, as KVM. */
 	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
 		return 1;
+	/* LAPICs in the kernel, PIC and IOAPIC in the VMM (KVM_ENABLE_CAP). */
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return YAKVM_MAX_IRQ_ROUTES;
 	case KVM_CAP_MCE:

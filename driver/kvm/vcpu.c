@@ -117,6 +117,8 @@ static void reset_registers(struct yakvm_vcpu *vcpu)
 	vcpu->pending = YAKVM_USER_NONE;
 	vcpu->exception.pending = false;
 	vcpu->irq.pending = false;
+	vcpu->user_extint = -1;
+	clear_bit(ilog2(YAKVM_REQ_IOAPIC_EOI), &vcpu->requests);
 	memset(&vcpu->soft, 0, sizeof(vcpu->soft));
 	vcpu->step_completed = false;
 	vcpu->shutdown = false;

@@ -199,6 +199,8 @@ static long vm_enable_cap(struct yakvm_vm *vm, void __user *argp)
 	switch (cap.cap) {
 	case KVM_CAP_MAX_VCPU_ID:
 		return vm_set_max_vcpu_id(vm, cap.args[0]);
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return yakvm_enable_split_irqchip(vm, cap.args[0]);
 	default:
 		return -EINVAL;
 	}

@@ -75,10 +75,30 @@ bool yakvm_interrupt_allowed(struct yakvm_vcpu *vcpu)
 	return (vcpu->vmcb->save.rflags & X86_EFLAGS_IF) && !in_shadow(vcpu);
 }
 
-/* kvm_run.ready_for_interrupt_injection: allowed, and nothing queued. */
+/* The PIC's ExtINT is this vCPU's to take. */
+static bool extint_pending(struct yakvm_vcpu *vcpu)
+{
+	struct yakvm_pic *pic = READ_ONCE(vcpu->vm->irq.pic);
+
+	if (!yakvm_lapic_accepts_extint(vcpu))
+		return false;
+	/* Split irqchip: the VMM's PIC hands its vector over with KVM_INTERRUPT. */
+	if (vcpu->user_extint >= 0)
+		return true;
+	return pic && yakvm_pic_has_interrupt(pic);
+}
+
+/*
+ * kvm_run.ready_for_interrupt_injection: allowed, and nothing queued --
+ * with a split irqchip also no ExtINT waiting and LINT0 taking ExtINT
+ * (KVM's kvm_cpu_accept_dm_intr).
+ */
 bool yakvm_ready_for_interrupt(struct yakvm_vcpu *vcpu)
 {
-	return yakvm_interrupt_allowed(vcpu) && !vcpu->irq.pending;
+	if (!yakvm_interrupt_allowed(vcpu) || vcpu->irq.pending)
+		return false;
+	return !vcpu->apic ||
+	       (!extint_pending(vcpu) && yakvm_lapic_accepts_extint(vcpu));
 }
 
 /* Something is already on its way in: an exception, an NMI, an interrupt. */
@@ -91,14 +111,6 @@ static bool event_queued(struct yakvm_vcpu *vcpu)
 static bool nmi_allowed(struct yakvm_vcpu *vcpu)
 {
 	return !vcpu->nmi_masked && !in_shadow(vcpu);
-}
-
-/* The PIC's ExtINT is this vCPU's to take. */
-static bool extint_pending(struct yakvm_vcpu *vcpu)
-{
-	struct yakvm_pic *pic = READ_ONCE(vcpu->vm->irq.pic);
-
-	return pic && yakvm_lapic_accepts_extint(vcpu) && yakvm_pic_has_interrupt(pic);
 }
 
 /* An in-kernel interrupt waits, deliverable as far as the APIC's PPR goes. */
@@ -129,8 +141,14 @@ void yakvm_check_events(struct yakvm_vcpu *vcpu)
 	if (!vcpu->apic || event_queued(vcpu) || !yakvm_interrupt_allowed(vcpu) ||
 	    (vcpu->nmi_pending && nmi_allowed(vcpu)))
 		return;
-	if (extint_pending(vcpu))
-		vector = yakvm_pic_ack(READ_ONCE(vcpu->vm->irq.pic));
+	if (extint_pending(vcpu)) {
+		if (vcpu->user_extint >= 0) {
+			vector = vcpu->user_extint;
+			vcpu->user_extint = -1;
+		} else {
+			vector = yakvm_pic_ack(READ_ONCE(vcpu->vm->irq.pic));
+		}
+	}
 	if (vector < 0) {
 		vector = yakvm_lapic_pending_vector(vcpu);
 		if (vector >= 0)
@@ -381,18 +399,29 @@ void yakvm_complete_interrupted_event(struct yakvm_vcpu *vcpu)
 	}
 }
 
-/* KVM_INTERRUPT: queue an external interrupt (user-space irqchip only). */
+/*
+ * KVM_INTERRUPT (api.rst): without an in-kernel irqchip, queue an external
+ * interrupt; with a split one, hand over the user-space PIC's ExtINT
+ * vector, taken when LINT0 accepts it (-EEXIST while one waits); with the
+ * PIC in the kernel, interrupts come through it.
+ */
 long yakvm_interrupt_ioctl(struct yakvm_vcpu *vcpu, void __user *argp)
 {
 	struct kvm_interrupt irq;
 
 	if (copy_from_user(&irq, argp, sizeof(irq)))
 		return -EFAULT;
-	/* With the APIC in the kernel, interrupts come through it (api.rst). */
-	if (vcpu->apic)
-		return -ENXIO;
 	if (irq.irq >= KVM_NR_INTERRUPTS)
 		return -EINVAL;
+	if (vcpu->apic) {
+		if (!vcpu->vm->irq.split)
+			return -ENXIO;
+		if (vcpu->user_extint >= 0)
+			return -EEXIST;
+		vcpu->user_extint = irq.irq;
+		set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+		return 0;
+	}
 	/* As in KVM, a second KVM_INTERRUPT before entry replaces the first. */
 	vcpu->irq.pending = true;
 	vcpu->irq.vector = irq.irq;

@@ -468,6 +468,11 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 			if (r <= 0)
 				break;
 		}
+		if (test_and_clear_bit(ilog2(YAKVM_REQ_IOAPIC_EOI), &vcpu->requests)) {
+			run->eoi.vector = vcpu->ioapic_eoi_vector;
+			r = yakvm_user_exit(vcpu, KVM_EXIT_IOAPIC_EOI);
+			break;
+		}
 		cond_resched();
 		if (!vcpu_runnable(vcpu)) {
 			vcpu_block(vcpu);
