@@ -33,7 +33,10 @@
 #define YAKVM_API_VERSION	12
 #define YAKVM_MAX_VCPUS		64	/* KVM_CAP_MAX_VCPUS and KVM_CAP_MAX_VCPU_ID */
 #define YAKVM_MAX_SLOTS		64	/* KVM_CAP_NR_MEMSLOTS */
-#define YAKVM_RUN_PAGES		2	/* kvm_run page + PIO data page */
+/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's flags, as KVM on x86. */
+#define YAKVM_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
+					 KVM_DIRTY_LOG_INITIALLY_SET)
+#define YAKVM_RUN_PAGES		3	/* kvm_run, PIO data, coalesced MMIO ring */
 #define YAKVM_PIO_PAGE		1	/* page offset of the PIO data page */
 #define YAKVM_MAX_MCE_BANKS	32	/* KVM_CAP_MCE, as KVM */
 #define YAKVM_MCG_CAP_SUPPORTED	(MCG_CTL_P | MCG_SER_P)
@@ -179,8 +182,14 @@ struct yakvm_vm {
 	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID */
 	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0: YAKVM_MAX_VCPUS */
 	s64 clock_offset;		/* KVM_GET/SET_CLOCK - host boot time */
+	u64 dirty_log_manual;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
 
 	struct yakvm_vm_irq irq;	/* in-kernel irqchip, PIT, buses (irq/) */
+
+	/* coalesced_mmio.c: the ring page every vCPU fd maps, its zones. */
+	struct kvm_coalesced_mmio_ring *coalesced_ring;
+	spinlock_t coalesced_lock;	/* writers of the ring */
+	struct list_head coalesced_zones;
 
 	struct yakvm_vm_stats stats;
 	struct dentry *debugfs;
@@ -284,6 +293,8 @@ struct yakvm_vcpu_stats {
 	u64 signal_exits;
 	u64 npt_faults;
 	u64 mmio_faults;
+	u64 coalesced_writes;		/* appended to the coalesced MMIO ring */
+	u64 coalesced_full;		/* exited because the ring was full */
 };
 
 struct yakvm_vcpu {
@@ -430,6 +441,7 @@ int yakvm_cmpxchg_gpa(struct yakvm_vm *vm, u64 gpa, u64 *old, u64 new,
 u64 yakvm_max_gpa(void);
 void yakvm_mark_dirty(struct yakvm_slot *slot, u64 gfn);
 long yakvm_get_dirty_log(struct yakvm_vm *vm, void __user *argp);
+long yakvm_clear_dirty_log(struct yakvm_vm *vm, void __user *argp);
 
 /* npt.c */
 int yakvm_npt_init(struct yakvm_vm *vm);
@@ -636,6 +648,12 @@ bool yakvm_sregs_valid(struct yakvm_vcpu *vcpu, const struct kvm_sregs *k);
 int yakvm_handle_cr4_write(struct yakvm_vcpu *vcpu);
 u64 yakvm_get_cr8(struct yakvm_vcpu *vcpu);
 void yakvm_set_cr8(struct yakvm_vcpu *vcpu, u64 cr8);
+
+/* coalesced_mmio.c */
+int yakvm_coalesced_init(struct yakvm_vm *vm);
+void yakvm_coalesced_destroy(struct yakvm_vm *vm);
+long yakvm_register_coalesced(struct yakvm_vm *vm, void __user *argp);
+long yakvm_unregister_coalesced(struct yakvm_vm *vm, void __user *argp);
 
 /* stats.c */
 struct yakvm_counters {

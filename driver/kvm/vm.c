@@ -31,6 +31,7 @@ static void vm_destroy(struct yakvm_vm *vm)
 	yakvm_stats_vm_remove(vm);
 	/* Interrupt sources first: their work and timers reach the vCPUs. */
 	yakvm_irq_destroy(vm);
+	yakvm_coalesced_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		yakvm_vcpu_free(vm->vcpus[i]);
 	yakvm_free_slots(vm);
@@ -201,6 +202,11 @@ static long vm_enable_cap(struct yakvm_vm *vm, void __user *argp)
 		return vm_set_max_vcpu_id(vm, cap.args[0]);
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return yakvm_enable_split_irqchip(vm, cap.args[0]);
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		if (cap.args[0] & ~YAKVM_DIRTY_LOG_MANUAL_CAPS)
+			return -EINVAL;
+		WRITE_ONCE(vm->dirty_log_manual, cap.args[0]);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -249,6 +255,8 @@ static long yakvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return vm_enable_cap(vm, argp);
 	case KVM_GET_DIRTY_LOG:
 		return yakvm_get_dirty_log(vm, argp);
+	case KVM_CLEAR_DIRTY_LOG:
+		return yakvm_clear_dirty_log(vm, argp);
 	case KVM_GET_CLOCK:
 		return vm_clock(vm, argp, false);
 	case KVM_SET_CLOCK:
@@ -264,6 +272,10 @@ static long yakvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return vm_set_identity_map_addr(vm, argp);
 	case KVM_CHECK_EXTENSION:
 		return yakvm_check_extension(arg);
+	case KVM_REGISTER_COALESCED_MMIO:
+		return yakvm_register_coalesced(vm, argp);
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		return yakvm_unregister_coalesced(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -305,9 +317,12 @@ long yakvm_create_vm(unsigned long type)
 	mmgrab(vm->mm);
 	vm->id = atomic_inc_return(&vm_ids);
 
+	r = yakvm_coalesced_init(vm);
+	if (r)
+		goto err_coalesced;
 	r = yakvm_npt_init(vm);
 	if (r)
-		goto err_free;
+		goto err_coalesced;
 	r = yakvm_svm_get();
 	if (r)
 		goto err_npt;
@@ -324,7 +339,8 @@ long yakvm_create_vm(unsigned long type)
 
 err_npt:
 	yakvm_npt_destroy(vm);
-err_free:
+err_coalesced:
+	yakvm_coalesced_destroy(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 	atomic_long_dec(&yakvm_counters.vms);
