@@ -183,6 +183,7 @@ struct yakvm_vm {
 	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0: YAKVM_MAX_VCPUS */
 	s64 clock_offset;		/* KVM_GET/SET_CLOCK - host boot time */
 	u64 dirty_log_manual;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
+	u64 wall_clock_msr;		/* MSR_KVM_WALL_CLOCK[_NEW], last written */
 
 	struct yakvm_vm_irq irq;	/* in-kernel irqchip, PIT, buses (irq/) */
 
@@ -207,6 +208,7 @@ enum yakvm_vcpu_mode {
 #define YAKVM_REQ_TLB_FLUSH	BIT(0)
 #define YAKVM_REQ_EVENT		BIT(1)	/* an interrupt or event may be pending */
 #define YAKVM_REQ_IOAPIC_EOI	BIT(2)	/* split irqchip: exit with KVM_EXIT_IOAPIC_EOI */
+#define YAKVM_REQ_CLOCK_UPDATE	BIT(3)	/* rewrite the kvmclock structure */
 
 /* An exit to user space whose instruction completes on the next KVM_RUN. */
 enum yakvm_pending_user {
@@ -353,7 +355,12 @@ struct yakvm_vcpu {
 	u64 tsc_adjust;			/* IA32_TSC_ADJUST */
 	u64 mcg_cap, mcg_status, mcg_ctl;	/* machine check (cpu/msr.c) */
 	u64 mce_banks[YAKVM_MAX_MCE_BANKS * 4];	/* CTL, STATUS, ADDR, MISC */
-	u64 pv_msrs[10];		/* KVM PV MSRs a VMM stored */
+	u64 pv_msrs[8];			/* KVM PV MSRs 0x4b564d00-07 a VMM stored */
+	/* cpu/kvmclock.c */
+	u64 kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME[_NEW] */
+	u64 kvmclock_gpa;
+	u32 kvmclock_version;
+	int kvmclock_cpu;		/* the physical CPU of its last update */
 
 	/* The VMM's CPUID table (KVM_SET_CPUID2); without one, the default. */
 	bool cpuid_set;
@@ -642,6 +649,13 @@ enum yakvm_cpuid_reg {
 
 bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
 			   enum yakvm_cpuid_reg reg, unsigned int bit);
+
+/* kvmclock.c */
+u64 yakvm_vm_clock_ns(struct yakvm_vm *vm);
+void yakvm_kvmclock_update(struct yakvm_vcpu *vcpu);
+void yakvm_kvmclock_request(struct yakvm_vcpu *vcpu);
+int yakvm_kvmclock_set_system_time(struct yakvm_vcpu *vcpu, u64 data);
+int yakvm_kvmclock_set_wall_clock(struct yakvm_vcpu *vcpu, u64 gpa);
 
 /* cr.c */
 bool yakvm_sregs_valid(struct yakvm_vcpu *vcpu, const struct kvm_sregs *k);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * CPUID.  At load, yakvm builds the table of what it can offer a guest: the
- * host's values filtered to features that work under yakvm (no SVM, no
- * APIC, no MCE, no PMU, no speculation-control MSRs, no MONITOR/MWAIT, only
- * the XSAVE components whose state is switched), with the hypervisor bit set.
+ * host's values filtered to features that work under yakvm (no SVM, no PMU,
+ * no speculation-control MSRs, no MONITOR/MWAIT, only the XSAVE components
+ * whose state is switched), the local APIC and x2APIC it emulates, the
+ * hypervisor bit, and KVM's paravirtual leaves for kvmclock.
  * KVM_GET_SUPPORTED_CPUID returns it; a VMM chooses the guest's table with
  * KVM_SET_CPUID2, and a vCPU without one sees the supported table itself.
  */
@@ -12,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/xcr.h>
+#include <asm/kvm_para.h>
 #include <asm/processor.h>
 
 #include "yakvm.h"
@@ -187,6 +189,26 @@ static void build_extended_leaves(void)
 	}
 }
 
+/*
+ * KVM's paravirtual leaves (Documentation/virt/kvm/x86/cpuid.rst): the
+ * "KVMKVMKVM" signature and the features yakvm implements -- kvmclock
+ * (cpu/kvmclock.c) in both MSR ranges, and no I/O delay needed.
+ */
+static void build_kvm_leaves(void)
+{
+	struct kvm_cpuid_entry2 *e = &supported[nr_supported++];
+
+	e->function = KVM_CPUID_SIGNATURE;
+	e->eax = KVM_CPUID_FEATURES;
+	e->ebx = 0x4b4d564b;		/* "KVMK" */
+	e->ecx = 0x564b4d56;		/* "VMKV" */
+	e->edx = 0x4d;			/* "M" */
+	e = &supported[nr_supported++];
+	e->function = KVM_CPUID_FEATURES;
+	e->eax = BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_NOP_IO_DELAY) |
+		 BIT(KVM_FEATURE_CLOCKSOURCE2);
+}
+
 int yakvm_cpuid_init(void)
 {
 	supported = kcalloc(32, sizeof(*supported), GFP_KERNEL);
@@ -195,6 +217,7 @@ int yakvm_cpuid_init(void)
 	init_xsave();
 	build_standard_leaves();
 	build_extended_leaves();
+	build_kvm_leaves();
 	return 0;
 }
 

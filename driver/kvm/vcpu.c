@@ -118,6 +118,8 @@ static void reset_registers(struct yakvm_vcpu *vcpu)
 	vcpu->exception.pending = false;
 	vcpu->irq.pending = false;
 	vcpu->user_extint = -1;
+	vcpu->kvmclock_msr = 0;
+	clear_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests);
 	clear_bit(ilog2(YAKVM_REQ_IOAPIC_EOI), &vcpu->requests);
 	memset(&vcpu->soft, 0, sizeof(vcpu->soft));
 	vcpu->step_completed = false;

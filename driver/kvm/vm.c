@@ -132,11 +132,12 @@ static long vm_set_boot_cpu_id(struct yakvm_vm *vm, unsigned long id)
 }
 
 /*
- * KVM_GET/SET_CLOCK (api.rst): the VM's clock, in nanoseconds, as KVM's
- * kvmclock base -- the host's boot-time clock plus the VM's offset.  yakvm
- * offers no kvmclock to guests, so nothing in the guest reads it; a VMM
- * saves and restores it (QEMU on migration) and finds it counting on.
- * The host clock is one for all vCPUs, so it is stable (TSC_STABLE).
+ * KVM_GET/SET_CLOCK (api.rst): the VM's clock, in nanoseconds -- the host's
+ * boot-time clock plus the VM's offset -- which is what kvmclock shows the
+ * guest (cpu/kvmclock.c).  A VMM saves and restores it (QEMU on migration)
+ * and finds it counting on.  No master clock: the vCPUs' kvmclock pairs are
+ * taken at different times, so KVM_CLOCK_TSC_STABLE is not reported; the
+ * real time and host TSC are read right after the clock.
  */
 #define CLOCK_FLAGS	(KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC)
 
@@ -144,13 +145,16 @@ static long vm_clock(struct yakvm_vm *vm, void __user *argp, bool set)
 {
 	struct kvm_clock_data data;
 	u64 now;
+	int i, n;
 
 	if (!set) {
 		memset(&data, 0, sizeof(data));
-		data.clock = ktime_get_boottime_ns() + READ_ONCE(vm->clock_offset);
+		preempt_disable();
+		data.clock = yakvm_vm_clock_ns(vm);
 		data.realtime = ktime_get_real_ns();
 		data.host_tsc = rdtsc();
-		data.flags = CLOCK_FLAGS;
+		preempt_enable();
+		data.flags = KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 		return copy_to_user(argp, &data, sizeof(data)) ? -EFAULT : 0;
 	}
 	if (copy_from_user(&data, argp, sizeof(data)))
@@ -164,6 +168,12 @@ static long vm_clock(struct yakvm_vm *vm, void __user *argp, bool set)
 			data.clock += now - data.realtime;
 	}
 	WRITE_ONCE(vm->clock_offset, data.clock - ktime_get_boottime_ns());
+	/* Every vCPU's kvmclock follows before it runs again. */
+	n = smp_load_acquire(&vm->nr_vcpus);
+	for (i = 0; i < n; i++) {
+		yakvm_kvmclock_request(vm->vcpus[i]);
+		yakvm_vcpu_kick(vm->vcpus[i]);
+	}
 	return 0;
 }
 
