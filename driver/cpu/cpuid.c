@@ -20,7 +20,7 @@
 
 #define MAX_CPUID_ENTRIES	256	/* as KVM's KVM_MAX_CPUID_ENTRIES */
 #define MAX_STD_LEAF		0xd
-#define MAX_EXT_LEAF		0x80000008
+#define MAX_EXT_LEAF		0x8000001f
 #define DEFAULT_SIGNATURE	0x600	/* RDX at reset without a CPUID table */
 
 /* CPUID bits by leaf and register (AMD APM vol. 3, appendix E). */
@@ -187,6 +187,32 @@ static void build_extended_leaves(void)
 		e->ecx = 0;
 		e->edx = 0;
 	}
+	/*
+	 * As KVM: the 1 GiB TLB, performance hints, cache topology and the
+	 * extended APIC ID / core leaves are the host's (a VMM adapts 0x8000001e
+	 * to its topology; TOPOEXT, which tells a guest to use them, is left
+	 * for the VMM to set), and no SEV (0x8000001f zero).
+	 */
+	if (max >= 0x80000019)
+		add_leaf(0x80000019, 0, 0);
+	if (max >= 0x8000001a)
+		add_leaf(0x8000001a, 0, 0);
+	if (max >= 0x8000001d) {
+		for (f = 0; f < 8; f++) {
+			e = add_leaf(0x8000001d, f, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			if (!(e->eax & 0x1f))	/* no more cache levels */
+				break;
+		}
+	}
+	if (max >= 0x8000001e)
+		add_leaf(0x8000001e, 0, 0);
+	if (max >= 0x8000001f) {
+		e = add_leaf(0x8000001f, 0, 0);
+		e->eax = 0;
+		e->ebx = 0;
+		e->ecx = 0;
+		e->edx = 0;
+	}
 }
 
 /*
@@ -211,7 +237,7 @@ static void build_kvm_leaves(void)
 
 int yakvm_cpuid_init(void)
 {
-	supported = kcalloc(32, sizeof(*supported), GFP_KERNEL);
+	supported = kcalloc(48, sizeof(*supported), GFP_KERNEL);
 	if (!supported)
 		return -ENOMEM;
 	init_xsave();
@@ -316,6 +342,9 @@ int yakvm_handle_cpuid(struct yakvm_vcpu *vcpu)
 		if (vcpu->apic_base & MSR_IA32_APICBASE_ENABLE)
 			edx |= L1_EDX_APIC;
 	}
+	/* Without the VMM's table, the extended APIC ID is the vCPU's too. */
+	if (e && function == 0x8000001e && !vcpu->cpuid_set)
+		eax = vcpu->id;
 	if (e && function == 0xd && index == 0)
 		ebx = xsave_size_for(vcpu->xcr0);
 	vcpu->regs[YAKVM_RAX] = eax;
