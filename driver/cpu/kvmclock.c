@@ -66,10 +66,12 @@ static int write_time_info(struct yakvm_vcpu *vcpu, struct pvclock_vcpu_time_inf
 	r = yakvm_write_gpa(vm, gpa, &t->version, sizeof(t->version));
 	if (r)
 		return r;
+	/* The odd version is visible before any field changes... */
 	smp_wmb();
 	r = yakvm_write_gpa(vm, gpa, t, sizeof(*t));
 	if (r)
 		return r;
+	/* ... and every field before the even one. */
 	smp_wmb();
 	vcpu->kvmclock_version = t->version + 1;
 	t->version = vcpu->kvmclock_version;
@@ -144,8 +146,10 @@ int yakvm_kvmclock_set_wall_clock(struct yakvm_vcpu *vcpu, u64 gpa)
 	wall_ns = ktime_get_real_ns() - yakvm_vm_clock_ns(vm);
 	wc.sec = div_u64_rem(wall_ns, NSEC_PER_SEC, &rem);
 	wc.nsec = rem;
+	/* Odd version first, the fields, then the even version. */
 	smp_wmb();
 	yakvm_write_gpa(vm, gpa, &wc, sizeof(wc));
+	/* The fields before the even version. */
 	smp_wmb();
 	wc.version++;
 	yakvm_write_gpa(vm, gpa, &wc.version, sizeof(wc.version));
