@@ -92,8 +92,9 @@ boot() {		# boot CPU MODE TIMEOUT: runs the VM; sets res, log, rc
 	rc=${PIPESTATUS[0]}
 }
 
-echo "== host-side checks: build warnings, sparse, checkpatch"
+echo "== host-side checks: build warnings, sparse, checkpatch, unit tests"
 count_results < <(scripts/style.sh)
+count_results < <(scripts/unit.sh)
 
 if [ "$selfcheck" = 1 ]; then
 	echo "== harness self-check: a run with a failing test and a kernel warning"

@@ -23,7 +23,7 @@
 
 /* CPUID bits by leaf and register (AMD APM vol. 3, appendix E). */
 #define L1_EDX_KEEP	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | \
-			 BIT(6) | BIT(8) | BIT(11) | BIT(12) | BIT(13) | \
+			 BIT(6) | BIT(8) | BIT(9) | BIT(11) | BIT(12) | BIT(13) | \
 			 BIT(15) | BIT(16) | BIT(17) | BIT(19) | BIT(23) | \
 			 BIT(24) | BIT(25) | BIT(26))
 #define L1_ECX_KEEP	(BIT(0) | BIT(1) | BIT(9) | BIT(12) | BIT(13) | \
@@ -33,6 +33,13 @@
 #define L1_ECX_OSXSAVE	BIT(27)
 #define L1_ECX_AVX	BIT(28)
 #define L1_ECX_HYPERVISOR BIT(31)
+/*
+ * The local APIC (1.EDX[9]) and x2APIC (1.ECX[21]) are yakvm's to emulate
+ * (irq/lapic.c), whatever the host has, as KVM reports them; a VM without
+ * the in-kernel irqchip gets them from its VMM's APIC, or not at all.
+ */
+#define L1_EDX_APIC	BIT(9)
+#define L1_ECX_X2APIC	BIT(21)
 #define L7_EBX_KEEP	(BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | BIT(10) | \
 			 BIT(18) | BIT(19) | BIT(20) | BIT(23) | BIT(24) | \
 			 BIT(29))
@@ -132,9 +139,10 @@ static void build_standard_leaves(void)
 	e = add_leaf(1, 0, 0);
 	e->ebx &= 0x0000ff00;		/* CLFLUSH size; APIC ID set per vCPU */
 	e->edx &= L1_EDX_KEEP;
+	e->edx |= L1_EDX_APIC;
 	e->ecx &= L1_ECX_KEEP | (supported_xcr0 ? L1_ECX_XSAVE : 0) |
 		  (ymm ? L1_ECX_AVX : 0);
-	e->ecx |= L1_ECX_HYPERVISOR;
+	e->ecx |= L1_ECX_HYPERVISOR | L1_ECX_X2APIC;
 
 	if (max >= 7) {
 		e = add_leaf(7, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
@@ -212,6 +220,30 @@ find_entry(const struct kvm_cpuid_entry2 *table, int n, u32 function, u32 index)
 	return NULL;
 }
 
+/* The CPUID table the guest sees: the VMM's, or without one the supported table. */
+static const struct kvm_cpuid_entry2 *guest_entry(struct yakvm_vcpu *vcpu,
+						  u32 function, u32 index)
+{
+	if (vcpu->cpuid_set)
+		return find_entry(vcpu->cpuid, vcpu->cpuid_nent, function, index);
+	return find_entry(supported, nr_supported, function, index);
+}
+
+bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
+			   enum yakvm_cpuid_reg reg, unsigned int bit)
+{
+	const struct kvm_cpuid_entry2 *e = guest_entry(vcpu, function, index);
+	u32 regs[4];
+
+	if (!e)
+		return false;
+	regs[YAKVM_CPUID_EAX] = e->eax;
+	regs[YAKVM_CPUID_EBX] = e->ebx;
+	regs[YAKVM_CPUID_ECX] = e->ecx;
+	regs[YAKVM_CPUID_EDX] = e->edx;
+	return regs[reg] & BIT(bit);
+}
+
 /* RDX at reset: the family/model/stepping from the guest's CPUID, as KVM. */
 u32 yakvm_cpuid_signature(struct yakvm_vcpu *vcpu)
 {
@@ -241,10 +273,7 @@ int yakvm_handle_cpuid(struct yakvm_vcpu *vcpu)
 	const struct kvm_cpuid_entry2 *e;
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
 
-	if (vcpu->cpuid_set)
-		e = find_entry(vcpu->cpuid, vcpu->cpuid_nent, function, index);
-	else
-		e = find_entry(supported, nr_supported, function, index);
+	e = guest_entry(vcpu, function, index);
 	if (e) {
 		eax = e->eax;
 		ebx = e->ebx;
@@ -259,6 +288,10 @@ int yakvm_handle_cpuid(struct yakvm_vcpu *vcpu)
 			ecx |= L1_ECX_OSXSAVE;
 		if (!vcpu->cpuid_set)
 			ebx |= vcpu->id << 24;	/* initial APIC ID */
+		/* As KVM: the APIC bit follows IA32_APIC_BASE's enable bit. */
+		edx &= ~L1_EDX_APIC;
+		if (vcpu->apic_base & MSR_IA32_APICBASE_ENABLE)
+			edx |= L1_EDX_APIC;
 	}
 	if (e && function == 0xd && index == 0)
 		ebx = xsave_size_for(vcpu->xcr0);

@@ -67,12 +67,20 @@ static int map_guest_ram(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 	mutex_lock(&vm->mmu_lock);
 	slot = yakvm_find_slot(vm, gfn);
 	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {
-		writable = !(slot->flags & KVM_MEM_READONLY);
+		/*
+		 * A slot logging writes maps a page writable only when it is
+		 * written (and logs it); the neighbours stay read-only.
+		 */
+		writable = !(slot->flags & KVM_MEM_READONLY) &&
+			   (!slot->dirty_bitmap || write);
 		r = yakvm_slot_page(vm, slot, gfn, &page);
 		if (!r)
 			r = yakvm_npt_map(vm, gfn, page, writable);
 		if (!r) {
-			map_around(vm, slot, gfn, page, writable);
+			if (write)
+				yakvm_mark_dirty(slot, gfn);
+			map_around(vm, slot, gfn, page,
+				   writable && !slot->dirty_bitmap);
 			r = 1;
 		}
 	}
@@ -87,10 +95,47 @@ static u64 read_reg(struct yakvm_vcpu *vcpu, u8 reg, bool high_byte)
 	return high_byte ? val >> 8 : val;
 }
 
+/*
+ * An in-kernel device's MMIO: the vCPU's own local APIC page, or a device
+ * on the MMIO bus (the IOAPIC, an ioeventfd).  0 when one took it.
+ */
+static int kernel_mmio(struct yakvm_vcpu *vcpu, u64 gpa, u8 size, void *val,
+		       bool write)
+{
+	if (yakvm_lapic_mmio(vcpu, gpa, size, val, write))
+		return 0;
+	if (write)
+		return yakvm_io_bus_write(vcpu, YAKVM_MMIO_BUS, gpa, size, val);
+	return yakvm_io_bus_read(vcpu, YAKVM_MMIO_BUS, gpa, size, val);
+}
+
+static int complete_mmio_load(struct yakvm_vcpu *vcpu, u64 val);
+
+/*
+ * The load vcpu->mmio describes: from an in-kernel device now, or from
+ * user space, completing on the next KVM_RUN.
+ */
+static int mmio_load_exit(struct yakvm_vcpu *vcpu, u64 gpa, u8 size)
+{
+	struct kvm_run *run = vcpu->run;
+	u64 val = 0;
+
+	if (!kernel_mmio(vcpu, gpa, size, &val, false))
+		return complete_mmio_load(vcpu, val);
+	vcpu->pending = YAKVM_USER_MMIO_READ;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = size;
+	run->mmio.is_write = 0;
+	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
+}
+
 static int mmio_store_exit(struct yakvm_vcpu *vcpu, u64 gpa, u64 value,
 			   u8 size)
 {
 	struct kvm_run *run = vcpu->run;
+
+	if (!kernel_mmio(vcpu, gpa, size, &value, true))
+		return 1;
 
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = size;
@@ -176,11 +221,7 @@ static int emulate_string(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn,
 	m->addr_size = insn->addr_size;
 	m->next_rip = vcpu->vmcb->save.rip + insn->len;
 	m->gpa = gpa;
-	vcpu->pending = YAKVM_USER_MMIO_READ;
-	vcpu->run->mmio.phys_addr = gpa;
-	vcpu->run->mmio.len = m->size;
-	vcpu->run->mmio.is_write = 0;
-	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
+	return mmio_load_exit(vcpu, gpa, m->size);
 }
 
 /* LODS or MOVS got its element from MMIO: into rAX, or to ES:rDI. */
@@ -218,7 +259,6 @@ static int complete_string(struct yakvm_vcpu *vcpu, u64 value)
 static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct vmcb_control_area *c = &vcpu->vmcb->control;
-	struct kvm_run *run = vcpu->run;
 	struct yakvm_insn insn = {};
 	u64 val;
 
@@ -239,32 +279,41 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 	if (!insn.exchange && !insn.alu_to_memory && insn.write != write)
 		return yakvm_emulation_error(vcpu, insn.bytes, insn.len);
 
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = insn.mem_size;
-	run->mmio.is_write = insn.write;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
 	if (insn.write) {
 		val = insn.use_imm ? insn.imm : read_reg(vcpu, insn.reg, insn.high_byte);
-		memcpy(run->mmio.data, &val, insn.mem_size);
 		yakvm_set_rip(vcpu, vcpu->vmcb->save.rip + insn.len);
-	} else {
-		memset(&vcpu->mmio, 0, sizeof(vcpu->mmio));
-		vcpu->mmio.reg = insn.reg;
-		vcpu->mmio.size = insn.mem_size;
-		vcpu->mmio.dest_size = insn.dest_size;
-		vcpu->mmio.sign_extend = insn.sign_extend;
-		vcpu->mmio.exchange = insn.exchange;
-		vcpu->mmio.store_value = read_reg(vcpu, insn.reg, insn.high_byte);
-		vcpu->mmio.alu = insn.alu;
-		vcpu->mmio.alu_to_memory = insn.alu_to_memory;
-		vcpu->mmio.alu_source = insn.use_imm ? insn.imm :
-					vcpu->mmio.store_value;
-		vcpu->mmio.high_byte = insn.high_byte;
-		vcpu->mmio.next_rip = vcpu->vmcb->save.rip + insn.len;
-		vcpu->mmio.gpa = gpa;
-		vcpu->pending = YAKVM_USER_MMIO_READ;
+		return mmio_store_exit(vcpu, gpa, val, insn.mem_size);
 	}
-	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
+	memset(&vcpu->mmio, 0, sizeof(vcpu->mmio));
+	vcpu->mmio.reg = insn.reg;
+	vcpu->mmio.size = insn.mem_size;
+	vcpu->mmio.dest_size = insn.dest_size;
+	vcpu->mmio.sign_extend = insn.sign_extend;
+	vcpu->mmio.exchange = insn.exchange;
+	vcpu->mmio.store_value = read_reg(vcpu, insn.reg, insn.high_byte);
+	vcpu->mmio.alu = insn.alu;
+	vcpu->mmio.alu_to_memory = insn.alu_to_memory;
+	vcpu->mmio.alu_source = insn.use_imm ? insn.imm : vcpu->mmio.store_value;
+	vcpu->mmio.high_byte = insn.high_byte;
+	vcpu->mmio.next_rip = vcpu->vmcb->save.rip + insn.len;
+	vcpu->mmio.gpa = gpa;
+	return mmio_load_exit(vcpu, gpa, insn.mem_size);
+}
+
+/* KVM_INTERNAL_ERROR_DELIVERY_EV, with the event, the exit and the address. */
+static int delivery_error(struct yakvm_vcpu *vcpu, u64 gpa)
+{
+	struct vmcb_control_area *c = &vcpu->vmcb->control;
+	struct kvm_run *run = vcpu->run;
+
+	run->internal.suberror = KVM_INTERNAL_ERROR_DELIVERY_EV;
+	run->internal.ndata = 5;
+	run->internal.data[0] = c->exit_int_info;
+	run->internal.data[1] = c->exit_code;
+	run->internal.data[2] = c->exit_info_1;
+	run->internal.data[3] = gpa;
+	run->internal.data[4] = vcpu->last_cpu;
+	return yakvm_user_exit(vcpu, KVM_EXIT_INTERNAL_ERROR);
 }
 
 int yakvm_handle_npf(struct yakvm_vcpu *vcpu)
@@ -274,12 +323,20 @@ int yakvm_handle_npf(struct yakvm_vcpu *vcpu)
 	u64 gpa = c->exit_info_2;
 	int r;
 
-	vcpu->vm->stats.npt_faults++;
+	vcpu->stats.npt_faults++;
 	r = map_guest_ram(vcpu, gpa, error & NPF_WRITE);
 	if (r)
 		return r > 0 ? 1 : r;
 
-	vcpu->vm->stats.mmio_faults++;
+	vcpu->stats.mmio_faults++;
+	/*
+	 * The CPU was delivering an event (EXITINTINFO, APM 15.7.2) and its
+	 * IDT, GDT or stack access hit MMIO: that is no instruction to
+	 * emulate -- the bytes at RIP belong to an instruction that already
+	 * ran or has not started.  Like KVM since 6.14, tell user space.
+	 */
+	if (vcpu->vmcb->control.exit_int_info & SVM_EXITINTINFO_VALID)
+		return delivery_error(vcpu, gpa);
 	/* Code or page tables in MMIO cannot be emulated. */
 	if (error & (NPF_FETCH | NPF_IN_WALK))
 		return yakvm_emulation_error(vcpu, NULL, 0);
@@ -311,13 +368,11 @@ static int complete_alu(struct yakvm_vcpu *vcpu, u64 loaded)
 	return 1;
 }
 
-int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu)
+/* A load got its data (from user space or an in-kernel device): finish it. */
+static int complete_mmio_load(struct yakvm_vcpu *vcpu, u64 val)
 {
 	struct yakvm_mmio_read *m = &vcpu->mmio;
-	struct kvm_run *run = vcpu->run;
-	u64 val = 0;
 
-	memcpy(&val, run->mmio.data, m->size);
 	if (m->alu)
 		return complete_alu(vcpu, val);
 	if (m->string_op)
@@ -334,4 +389,13 @@ int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu)
 		return 1;
 	/* XCHG's store of the old register value: a second MMIO exit. */
 	return mmio_store_exit(vcpu, m->gpa, m->store_value, m->size);
+}
+
+int yakvm_complete_mmio_read(struct yakvm_vcpu *vcpu)
+{
+	u64 val = 0;
+
+	/* The shared page is read once, into a local. */
+	memcpy(&val, vcpu->run->mmio.data, vcpu->mmio.size);
+	return complete_mmio_load(vcpu, val);
 }

@@ -11,10 +11,35 @@
  */
 #include "yakvm.h"
 
+/*
+ * The port belongs to an in-kernel device (the PIC, the PIT, an
+ * ioeventfd): move the elements through the PIO bus here.  A port is
+ * either a device's or not, so the first element decides.
+ */
+static bool pio_in_kernel(struct yakvm_vcpu *vcpu)
+{
+	struct yakvm_pio *pio = &vcpu->pio;
+	unsigned int i;
+
+	for (i = 0; i < pio->count; i++) {
+		void *data = vcpu->pio_data + i * pio->size;
+		int r = pio->in ?
+			yakvm_io_bus_read(vcpu, YAKVM_PIO_BUS, pio->port, pio->size, data) :
+			yakvm_io_bus_write(vcpu, YAKVM_PIO_BUS, pio->port, pio->size, data);
+
+		if (r && !i)
+			return false;
+	}
+	return true;
+}
+
 static int pio_user_exit(struct yakvm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	struct yakvm_pio *pio = &vcpu->pio;
+
+	if (pio_in_kernel(vcpu))
+		return yakvm_complete_pio(vcpu);
 
 	run->io.direction = pio->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = pio->size;

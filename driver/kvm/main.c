@@ -27,7 +27,46 @@ long yakvm_check_extension(long cap)
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_USER_NMI:
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	case KVM_CAP_SET_BOOT_CPU_ID:
+	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_CHECK_EXTENSION_VM:
 		return 1;
+	/* The in-kernel irqchip (irq/), its PIT, and the HLT it makes in-kernel. */
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_HLT:
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IRQFD_RESAMPLE:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
+	/* The IOAPIC keeps the polarity bit but never inverts a line, as KVM. */
+	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
+		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return YAKVM_MAX_IRQ_ROUTES;
+	case KVM_CAP_MCE:
+		return YAKVM_MAX_MCE_BANKS;
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_X86_ROBUST_SINGLESTEP:
+		return 1;
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_XCRS:
+		return boot_cpu_has(X86_FEATURE_XSAVE);
+	case KVM_CAP_XSAVE2:
+		/* x87, SSE and AVX state fit KVM's 4 KiB struct kvm_xsave. */
+		return boot_cpu_has(X86_FEATURE_XSAVE) ? sizeof(struct kvm_xsave) : 0;
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(int, num_online_cpus(), YAKVM_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:
@@ -56,6 +95,8 @@ static long yakvm_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return yakvm_get_supported_cpuid((void __user *)arg);
 	case KVM_GET_MSR_INDEX_LIST:
 		return yakvm_get_msr_index_list((void __user *)arg);
+	case KVM_X86_GET_MCE_CAP_SUPPORTED:
+		return yakvm_get_mce_cap_supported((void __user *)arg);
 	default:
 		/* KVM answers unknown system ioctls on x86 with -EINVAL. */
 		return -EINVAL;
@@ -89,6 +130,9 @@ static int __init yakvm_init(void)
 	r = yakvm_msr_init();
 	if (r)
 		goto err_cpuid;
+	r = yakvm_eventfd_init();
+	if (r)
+		goto err_cpuid;
 	yakvm_stats_init();
 	r = misc_register(&yakvm_dev);
 	if (r) {
@@ -100,6 +144,7 @@ static int __init yakvm_init(void)
 
 err_stats:
 	yakvm_stats_exit();
+	yakvm_eventfd_exit();
 err_cpuid:
 	yakvm_cpuid_exit();
 err_svm:
@@ -111,6 +156,7 @@ static void __exit yakvm_exit(void)
 {
 	misc_deregister(&yakvm_dev);
 	yakvm_stats_exit();
+	yakvm_eventfd_exit();
 	yakvm_cpuid_exit();
 	yakvm_svm_exit();
 	pr_info("unloaded\n");

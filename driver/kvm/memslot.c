@@ -123,19 +123,28 @@ static void slot_unpin_all(struct yakvm_vm *vm, struct yakvm_slot *slot)
 	slot->npinned = 0;
 }
 
-/* Removes @slot's translations from the NPT; every vCPU is out of the guest after. */
+/*
+ * Removes @slot's translations from the NPT, and the tables that map
+ * nothing else any more (so moving a slot around does not leave tables
+ * behind); every vCPU is out of the guest, and will flush, before the
+ * tables are freed and the caller unpins the pages.
+ */
 static void slot_unmap(struct yakvm_vm *vm, struct yakvm_slot *slot)
 {
 	struct page *page;
 	unsigned long idx;
+	LIST_HEAD(freed);
 
 	xa_for_each(&slot->pages, idx, page)
 		yakvm_npt_unmap(vm, slot->base_gfn + idx, 1);
+	yakvm_npt_prune(vm, slot->base_gfn, slot->npages, &freed);
 	yakvm_vm_kick_all(vm, YAKVM_REQ_TLB_FLUSH);
+	yakvm_npt_free_tables(vm, &freed);
 }
 
 static void slot_free(struct yakvm_vm *vm, struct yakvm_slot *slot)
 {
+	kvfree(slot->dirty_bitmap);
 	slot_unpin_all(vm, slot);
 	vm->slots[slot->id] = NULL;
 	kfree(slot);
@@ -155,6 +164,97 @@ void yakvm_free_slots(struct yakvm_vm *vm)
 	vm->accounted_pages = 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Dirty logging (KVM_MEM_LOG_DIRTY_PAGES, KVM_GET_DIRTY_LOG)         */
+
+/*
+ * A slot that logs writes maps its pages read-only in the nested page
+ * tables; the first write to a page faults (mmio.c), sets its bit and
+ * maps it writable.  Reading the log write-protects the pages it reports
+ * again, so each later write is seen.  Writes yakvm makes itself (the
+ * emulator, A/D bits) set the bit directly.  All under mmu_lock.
+ */
+static size_t bitmap_bytes(struct yakvm_slot *slot)
+{
+	return BITS_TO_LONGS(slot->npages) * sizeof(long);
+}
+
+void yakvm_mark_dirty(struct yakvm_slot *slot, u64 gfn)
+{
+	if (slot->dirty_bitmap)
+		__set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+}
+
+/* Every page of @slot mapped writable now is write-protected; true if any was. */
+static bool slot_wrprotect(struct yakvm_vm *vm, struct yakvm_slot *slot)
+{
+	struct page *page;
+	unsigned long idx;
+	bool any = false;
+
+	xa_for_each(&slot->pages, idx, page)
+		any |= yakvm_npt_wrprotect(vm, slot->base_gfn + idx);
+	return any;
+}
+
+static int slot_set_logging(struct yakvm_vm *vm, struct yakvm_slot *slot, bool on)
+{
+	if (on == !!slot->dirty_bitmap)
+		return 0;
+	if (!on) {
+		/* Pages stay read-only until their next write: harmless. */
+		kvfree(slot->dirty_bitmap);
+		slot->dirty_bitmap = NULL;
+		return 0;
+	}
+	slot->dirty_bitmap = kvzalloc(bitmap_bytes(slot), GFP_KERNEL_ACCOUNT);
+	if (!slot->dirty_bitmap)
+		return -ENOMEM;
+	/* No vCPU may go on writing through a TLB entry from before. */
+	if (slot_wrprotect(vm, slot))
+		yakvm_vm_kick_all(vm, YAKVM_REQ_TLB_FLUSH);
+	return 0;
+}
+
+long yakvm_get_dirty_log(struct yakvm_vm *vm, void __user *argp)
+{
+	struct kvm_dirty_log log;
+	struct yakvm_slot *slot;
+	unsigned long *snap = NULL, bit;
+	bool flush = false;
+	size_t n = 0;
+	long r;
+
+	if (copy_from_user(&log, argp, sizeof(log)))
+		return -EFAULT;
+	if ((log.slot >> 16) || (u16)log.slot >= YAKVM_MAX_SLOTS)
+		return -EINVAL;
+	mutex_lock(&vm->mmu_lock);
+	slot = vm->slots[(u16)log.slot];
+	r = -ENOENT;
+	if (!slot || !slot->dirty_bitmap)
+		goto out;
+	n = bitmap_bytes(slot);
+	snap = kvmalloc(n, GFP_KERNEL_ACCOUNT);
+	r = -ENOMEM;
+	if (!snap)
+		goto out;
+	memcpy(snap, slot->dirty_bitmap, n);
+	memset(slot->dirty_bitmap, 0, n);
+	for_each_set_bit(bit, snap, slot->npages)
+		flush |= yakvm_npt_wrprotect(vm, slot->base_gfn + bit);
+	/* Reported pages are read-only for every vCPU before anyone sees the log. */
+	if (flush)
+		yakvm_vm_kick_all(vm, YAKVM_REQ_TLB_FLUSH);
+	r = 0;
+out:
+	mutex_unlock(&vm->mmu_lock);
+	if (!r && copy_to_user(log.dirty_bitmap, snap, n))
+		r = -EFAULT;
+	kvfree(snap);
+	return r;
+}
+
 static int slot_create(struct yakvm_vm *vm, u16 id, u64 gfn, u64 npages,
 		       const struct kvm_userspace_memory_region *mem)
 {
@@ -171,6 +271,10 @@ static int slot_create(struct yakvm_vm *vm, u16 id, u64 gfn, u64 npages,
 	slot->npages = npages;
 	slot->hva = mem->userspace_addr;
 	xa_init(&slot->pages);
+	if (slot_set_logging(vm, slot, mem->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		kfree(slot);
+		return -ENOMEM;
+	}
 	vm->slots[id] = slot;
 	atomic_long_inc(&yakvm_counters.slots);
 	return 0;
@@ -190,7 +294,7 @@ static int check_region(const struct kvm_userspace_memory_region *mem)
 {
 	u64 end = mem->guest_phys_addr + mem->memory_size;
 
-	if (mem->flags & ~KVM_MEM_READONLY)
+	if (mem->flags & ~(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES))
 		return -EINVAL;
 	if ((mem->memory_size | mem->guest_phys_addr | mem->userspace_addr) &
 	    ~PAGE_MASK)
@@ -232,11 +336,19 @@ int yakvm_set_memory_region(struct yakvm_vm *vm,
 	} else if (!old) {
 		r = slot_create(vm, id, gfn, npages, mem);
 	} else if (old->hva != mem->userspace_addr || old->npages != npages ||
-		   old->flags != mem->flags) {
-		/* Like KVM: size, backing and flags of a slot cannot change. */
+		   ((old->flags ^ mem->flags) & KVM_MEM_READONLY)) {
+		/*
+		 * Like KVM: size, backing and READONLY of a slot cannot
+		 * change; it may move, and start or stop logging writes.
+		 */
 		r = -EINVAL;
-	} else if (old->base_gfn != gfn) {
-		r = slot_move(vm, old, gfn);
+	} else {
+		if (old->base_gfn != gfn)
+			r = slot_move(vm, old, gfn);
+		if (!r)
+			r = slot_set_logging(vm, old, mem->flags & KVM_MEM_LOG_DIRTY_PAGES);
+		if (!r)
+			old->flags = mem->flags;
 	}
 	if (!r)
 		vm->stats.slot_changes++;
@@ -274,15 +386,62 @@ static int access_gpa(struct yakvm_vm *vm, u64 gpa, void *buf,
 		if (r)
 			break;
 		va = kmap_local_page(page);
-		if (write)
+		if (write) {
 			memcpy(va + off, buf, n);
-		else
+			yakvm_mark_dirty(slot, gpa >> PAGE_SHIFT);
+		} else {
 			memcpy(buf, va + off, n);
+		}
 		kunmap_local(va);
 		gpa += n;
 		buf += n;
 		len -= n;
 	}
+	mutex_unlock(&vm->mmu_lock);
+	return r;
+}
+
+/*
+ * Compare-and-exchange a naturally aligned 4- or 8-byte value in guest RAM,
+ * atomically with respect to the guest's other vCPUs (for page-table A/D
+ * bits, paging.c).  Returns 0 when *@old was there and is now @new;
+ * -EAGAIN with *@old set to what is there otherwise; -ENOENT, -EPERM or a
+ * pinning error as access_gpa.
+ */
+int yakvm_cmpxchg_gpa(struct yakvm_vm *vm, u64 gpa, u64 *old, u64 new,
+		      unsigned int size)
+{
+	struct yakvm_slot *slot;
+	struct page *page;
+	void *va;
+	int r;
+
+	if ((size != 4 && size != 8) || (gpa & (size - 1)))
+		return -EINVAL;
+	mutex_lock(&vm->mmu_lock);
+	slot = yakvm_find_slot(vm, gpa >> PAGE_SHIFT);
+	r = -ENOENT;
+	if (!slot)
+		goto out;
+	r = -EPERM;
+	if (slot->flags & KVM_MEM_READONLY)
+		goto out;
+	r = yakvm_slot_page(vm, slot, gpa >> PAGE_SHIFT, &page);
+	if (r)
+		goto out;
+	va = kmap_local_page(page) + offset_in_page(gpa);
+	if (size == 8) {
+		r = try_cmpxchg64((u64 *)va, old, new) ? 0 : -EAGAIN;
+	} else {
+		u32 o = *old;
+
+		r = try_cmpxchg((u32 *)va, &o, (u32)new) ? 0 : -EAGAIN;
+		*old = o;
+	}
+	kunmap_local(va);
+	if (!r)
+		yakvm_mark_dirty(slot, gpa >> PAGE_SHIFT);
+out:
 	mutex_unlock(&vm->mmu_lock);
 	return r;
 }

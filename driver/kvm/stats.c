@@ -31,13 +31,21 @@ DEFINE_SHOW_ATTRIBUTE(objects);
 static int vm_show(struct seq_file *m, void *unused)
 {
 	struct yakvm_vm *vm = m->private;
+	u64 npt_faults = 0, mmio_faults = 0;
+	/* vcpus[] up to nr_vcpus is filled in (release in yakvm_create_vcpu). */
+	int i, n = smp_load_acquire(&vm->nr_vcpus);
+
+	for (i = 0; i < n; i++) {
+		npt_faults += READ_ONCE(vm->vcpus[i]->stats.npt_faults);
+		mmio_faults += READ_ONCE(vm->vcpus[i]->stats.mmio_faults);
+	}
 
 	seq_printf(m, "vcpus %d\n", READ_ONCE(vm->nr_vcpus));
 	seq_printf(m, "pinned_pages %lu\n", READ_ONCE(vm->pinned_pages));
 	seq_printf(m, "npt_table_pages %lu\n", READ_ONCE(vm->npt.table_pages));
 	seq_printf(m, "npt_mapped_pages %lu\n", READ_ONCE(vm->npt.mapped_pages));
-	seq_printf(m, "npt_faults %llu\n", READ_ONCE(vm->stats.npt_faults));
-	seq_printf(m, "mmio_faults %llu\n", READ_ONCE(vm->stats.mmio_faults));
+	seq_printf(m, "npt_faults %llu\n", npt_faults);
+	seq_printf(m, "mmio_faults %llu\n", mmio_faults);
 	seq_printf(m, "slot_changes %llu\n", READ_ONCE(vm->stats.slot_changes));
 	seq_printf(m, "remote_flushes %llu\n", READ_ONCE(vm->stats.remote_flushes));
 	return 0;
@@ -46,11 +54,13 @@ DEFINE_SHOW_ATTRIBUTE(vm);
 
 /* Names of the exits a guest commonly causes (APM appendix C). */
 static const char *const exit_names[YAKVM_EXIT_BUCKETS] = {
+	[SVM_EXIT_WRITE_CR4] = "cr4_write",
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = "dr",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB] = "db",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP] = "bp",
 	[SVM_EXIT_SWINT] = "swint",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC] = "ac",
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = "mc",
 	[SVM_EXIT_INTR] = "intr",
 	[SVM_EXIT_NMI] = "nmi",
 	[SVM_EXIT_SMI] = "smi",
@@ -110,6 +120,8 @@ static int vcpu_show(struct seq_file *m, void *unused)
 		   READ_ONCE(st->injected_exceptions));
 	seq_printf(m, "injected_irqs %llu\n", READ_ONCE(st->injected_irqs));
 	seq_printf(m, "asid_allocs %llu\n", READ_ONCE(st->asid_allocs));
+	seq_printf(m, "npt_faults %llu\n", READ_ONCE(st->npt_faults));
+	seq_printf(m, "mmio_faults %llu\n", READ_ONCE(st->mmio_faults));
 	seq_printf(m, "signal_exits %llu\n", READ_ONCE(st->signal_exits));
 	for (i = 0; i < YAKVM_EXIT_BUCKETS; i++) {
 		u64 n = READ_ONCE(st->exit_codes[i]);

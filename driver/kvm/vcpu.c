@@ -24,10 +24,12 @@ static void set_intercept(struct vmcb_control_area *c, int bit)
 /*
  * What the guest may never do natively (design.md §4, APM 15.9-15.13):
  * every SVM instruction (the guest runs with EFER.SVME=1, so they would
- * execute for real), all ports and MSRs not explicitly allowed, host
- * interrupts, debug registers (DR0-3 are not switched by VMRUN), and #DB/#AC,
+ * execute for real), all ports and MSRs not explicitly allowed, CR4 writes
+ * (bits the guest's CPUID hides, cpu/cr.c), host
+ * interrupts, debug registers (DR0-3 are not switched by VMRUN), #DB/#AC,
  * which a guest could otherwise turn into an endless microcode loop
- * (CVE-2015-5307, CVE-2015-8104).
+ * (CVE-2015-5307, CVE-2015-8104), and #MC: a machine check in guest mode is
+ * the host's to handle (run.c), not the guest's.
  */
 static void vmcb_init_control(struct yakvm_vcpu *vcpu)
 {
@@ -41,7 +43,7 @@ static void vmcb_init_control(struct yakvm_vcpu *vcpu)
 		INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI,
 		INTERCEPT_SKINIT, INTERCEPT_RDTSCP, INTERCEPT_WBINVD,
 		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV,
-		INTERCEPT_RDPRU,
+		INTERCEPT_RDPRU, INTERCEPT_CR4_WRITE,
 	};
 	int i;
 
@@ -50,11 +52,12 @@ static void vmcb_init_control(struct yakvm_vcpu *vcpu)
 		set_intercept(c, intercepts[i]);
 	/* MOV from/to DR0-7 (DR8-15 do not exist and raise #UD). */
 	c->intercepts[INTERCEPT_DR] = 0x00ff00ff;
-	c->intercepts[INTERCEPT_EXCEPTION] = BIT(DB_VECTOR) | BIT(AC_VECTOR);
+	c->intercepts[INTERCEPT_EXCEPTION] = BIT(DB_VECTOR) | BIT(AC_VECTOR) |
+					     BIT(MC_VECTOR);
 
 	c->iopm_base_pa = yakvm_iopm_pa;
 	c->msrpm_base_pa = yakvm_msrpm_pa;
-	c->tsc_offset = vcpu->vm->tsc_offset;
+	c->tsc_offset = vcpu->tsc_offset;
 	/* Host interrupts exit the guest whatever the guest's RFLAGS.IF. */
 	c->int_ctl = V_INTR_MASKING_MASK;
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
@@ -103,13 +106,13 @@ static void vmcb_init_save(struct yakvm_vcpu *vcpu)
 	s->g_pat = YAKVM_PAT_INIT;
 }
 
-void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
+/* What power-on reset and INIT both do to the registers (APM 14.1.3). */
+static void reset_registers(struct yakvm_vcpu *vcpu)
 {
 	vmcb_init_control(vcpu);
 	vmcb_init_save(vcpu);
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
 	vcpu->regs[YAKVM_RDX] = yakvm_cpuid_signature(vcpu);
-	vcpu->xcr0 = XFEATURE_MASK_FP;
 	vcpu->asid_generation = 0;	/* a fresh ASID: no stale translations */
 	vcpu->pending = YAKVM_USER_NONE;
 	vcpu->exception.pending = false;
@@ -117,8 +120,30 @@ void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
 	memset(&vcpu->soft, 0, sizeof(vcpu->soft));
 	vcpu->step_completed = false;
 	vcpu->shutdown = false;
+	atomic_set(&vcpu->nmi_queued, 0);
+	vcpu->nmi_pending = 0;
+	vcpu->nmi_injected = false;
+	vcpu->nmi_masked = false;
+	vcpu->awaiting_iret = false;
+	vcpu->nmi_singlestep = false;
+	memset(vcpu->dr, 0, sizeof(vcpu->dr));
+	vcpu->dr7 = YAKVM_DR7_INIT;
+	/* A debugger attached with KVM_SET_GUEST_DEBUG stays attached (as KVM). */
+	yakvm_apply_guest_debug(vcpu);
+	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+}
+
+bool yakvm_vcpu_is_bsp(struct yakvm_vcpu *vcpu)
+{
+	return vcpu->id == READ_ONCE(vcpu->vm->bsp_vcpu_id);
+}
+
+void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
+{
+	reset_registers(vcpu);
+	vcpu->xcr0 = XFEATURE_MASK_FP;
 	vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
-			  (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+			  (yakvm_vcpu_is_bsp(vcpu) ? MSR_IA32_APICBASE_BSP : 0);
 	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
 			    MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	vcpu->tsc_aux = 0;
@@ -127,8 +152,44 @@ void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
 	vcpu->mtrr_def_type = 0;
 	memset(vcpu->mtrr_fixed, 0, sizeof(vcpu->mtrr_fixed));
 	memset(vcpu->mtrr_var, 0, sizeof(vcpu->mtrr_var));
-	memset(vcpu->dr, 0, sizeof(vcpu->dr));
-	vcpu->dr7 = YAKVM_DR7_INIT;
+	yakvm_lapic_reset(vcpu, false);
+}
+
+/*
+ * INIT (an INIT IPI, SDM 9.1.2 and KVM's kvm_vcpu_reset(init_event)):
+ * registers, segments, CR0 (but CD/NW), CR3, CR4 and EFER as at reset;
+ * the MSRs, XCR0, the FPU state and the APIC's ID and base stay.  The MSRs
+ * that live in the VMCB's save area are carried over its rebuild.
+ */
+void yakvm_vcpu_init(struct yakvm_vcpu *vcpu)
+{
+	struct vmcb_save_area *s = &vcpu->vmcb->save;
+	struct vmcb_save_area keep = *s;
+	u64 cd_nw = s->cr0 & (X86_CR0_CD | X86_CR0_NW);
+
+	reset_registers(vcpu);
+	s->cr0 = (s->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cd_nw;
+	s->star = keep.star;
+	s->lstar = keep.lstar;
+	s->cstar = keep.cstar;
+	s->sfmask = keep.sfmask;
+	s->kernel_gs_base = keep.kernel_gs_base;
+	s->sysenter_cs = keep.sysenter_cs;
+	s->sysenter_esp = keep.sysenter_esp;
+	s->sysenter_eip = keep.sysenter_eip;
+	s->g_pat = keep.g_pat;
+	yakvm_lapic_reset(vcpu, true);
+}
+
+/* A STARTUP IPI: real mode at vector * 0x1000 (SDM 8.4.4.1). */
+void yakvm_vcpu_sipi(struct yakvm_vcpu *vcpu, u8 vector)
+{
+	struct vmcb_save_area *s = &vcpu->vmcb->save;
+
+	s->cs.selector = vector << 8;
+	s->cs.base = (u64)vector << 12;
+	s->rip = 0;
+	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_SEG);
 }
 
 /* ---------------------------------------------------------------- */
@@ -158,9 +219,13 @@ static long vcpu_get_regs(struct yakvm_vcpu *vcpu, void __user *argp)
 	r.r15 = g[15];
 	r.rip = vcpu->vmcb->save.rip;
 	r.rflags = vcpu->vmcb->save.rflags;
-	/* A debugger's single-step flag is not the guest's. */
-	if (yakvm_singlestepping(vcpu))
+	/* A debugger's single-step flag is not the guest's, nor yakvm's own. */
+	if (yakvm_singlestepping(vcpu)) {
 		r.rflags &= ~X86_EFLAGS_TF;
+	} else if (vcpu->nmi_singlestep) {
+		r.rflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF);
+		r.rflags |= vcpu->nmi_singlestep_rflags;
+	}
 	return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : 0;
 }
 
@@ -192,8 +257,13 @@ static long vcpu_set_regs(struct yakvm_vcpu *vcpu, void __user *argp)
 		vcpu->pending = YAKVM_USER_NONE;
 	vcpu->vmcb->save.rip = r.rip;
 	vcpu->vmcb->save.rflags = r.rflags | X86_EFLAGS_FIXED;
-	if (yakvm_singlestepping(vcpu))
+	if (yakvm_singlestepping(vcpu)) {
 		vcpu->vmcb->save.rflags |= X86_EFLAGS_TF;
+	} else if (vcpu->nmi_singlestep) {
+		/* yakvm's step over the NMI window goes on. */
+		vcpu->nmi_singlestep_rflags = r.rflags & (X86_EFLAGS_TF | X86_EFLAGS_RF);
+		vcpu->vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+	}
 	/*
 	 * As KVM: new registers drop an exception queued for the old ones, and
 	 * a single step finished at the old RIP is no longer worth reporting.
@@ -279,7 +349,7 @@ static long vcpu_get_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	k->cr2 = s->cr2;
 	k->cr3 = s->cr3;
 	k->cr4 = s->cr4;
-	k->cr8 = vcpu->vmcb->control.int_ctl & V_TPR_MASK;
+	k->cr8 = yakvm_get_cr8(vcpu);
 	k->efer = s->efer & ~EFER_SVME;
 	k->apic_base = vcpu->apic_base;
 	/* A queued, not yet delivered KVM_INTERRUPT shows in the bitmap. */
@@ -289,59 +359,6 @@ static long vcpu_get_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	r = copy_to_user(argp, k, sizeof(*k)) ? -EFAULT : 0;
 	kfree(k);
 	return r;
-}
-
-#define VALID_EFER	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-
-static u64 supported_cr4(void)
-{
-	u64 cr4 = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
-		  X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
-		  X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
-
-	if (boot_cpu_has(X86_FEATURE_XSAVE))
-		cr4 |= X86_CR4_OSXSAVE;
-	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
-		cr4 |= X86_CR4_FSGSBASE;
-	if (boot_cpu_has(X86_FEATURE_PCID))
-		cr4 |= X86_CR4_PCIDE;
-	if (boot_cpu_has(X86_FEATURE_SMEP))
-		cr4 |= X86_CR4_SMEP;
-	if (boot_cpu_has(X86_FEATURE_SMAP))
-		cr4 |= X86_CR4_SMAP;
-	if (boot_cpu_has(X86_FEATURE_UMIP))
-		cr4 |= X86_CR4_UMIP;
-	if (boot_cpu_has(X86_FEATURE_LA57))
-		cr4 |= X86_CR4_LA57;
-	return cr4;
-}
-
-/* The consistency rules KVM_SET_SREGS enforces in KVM (api.rst, x86.c). */
-static bool sregs_valid(const struct kvm_sregs *k)
-{
-	bool paging64 = (k->efer & EFER_LME) && (k->cr0 & X86_CR0_PG);
-
-	if (k->efer & ~VALID_EFER)
-		return false;
-	if (k->cr0 >> 32)
-		return false;
-	if ((k->cr0 & X86_CR0_NW) && !(k->cr0 & X86_CR0_CD))
-		return false;
-	if ((k->cr0 & X86_CR0_PG) && !(k->cr0 & X86_CR0_PE))
-		return false;
-	if (k->cr4 & ~supported_cr4())
-		return false;
-	if (paging64) {
-		if (!(k->cr4 & X86_CR4_PAE) || !(k->efer & EFER_LMA))
-			return false;
-		if (k->cr3 >= yakvm_max_gpa())
-			return false;
-	} else if ((k->efer & EFER_LMA) || k->cs.l) {
-		return false;
-	}
-	if (k->cr8 > 15)
-		return false;
-	return true;
 }
 
 static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
@@ -354,7 +371,12 @@ static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	k = memdup_user(argp, sizeof(*k));
 	if (IS_ERR(k))
 		return PTR_ERR(k);
-	if (!sregs_valid(k)) {
+	if (!yakvm_sregs_valid(vcpu, k)) {
+		r = -EINVAL;
+		goto out;
+	}
+	/* The APIC base is checked as a host write of the MSR (as KVM). */
+	if (yakvm_lapic_set_base(vcpu, k->apic_base, true)) {
 		r = -EINVAL;
 		goto out;
 	}
@@ -376,9 +398,7 @@ static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	s->cr3 = k->cr3;
 	s->cr4 = k->cr4;
 	s->efer = k->efer | EFER_SVME;
-	vcpu->vmcb->control.int_ctl &= ~V_TPR_MASK;
-	vcpu->vmcb->control.int_ctl |= k->cr8 & V_TPR_MASK;
-	vcpu->apic_base = k->apic_base;
+	yakvm_set_cr8(vcpu, k->cr8);
 	vcpu->vmcb->control.clean = 0;
 	/*
 	 * New CR0/CR3/CR4 from outside the guest: the CPU keeps the guest's
@@ -464,6 +484,80 @@ static long vcpu_set_fpu(struct yakvm_vcpu *vcpu, void __user *argp)
 }
 
 /* ---------------------------------------------------------------- */
+/* Local APIC and MP state (in-kernel irqchip)                      */
+
+static long vcpu_lapic_state(struct yakvm_vcpu *vcpu, void __user *argp,
+			     bool set)
+{
+	struct kvm_lapic_state *state;
+	long r = 0;
+
+	/* KVM's answer without an in-kernel APIC. */
+	if (!vcpu->apic)
+		return -EINVAL;
+	if (set) {
+		state = memdup_user(argp, sizeof(*state));
+		if (IS_ERR(state))
+			return PTR_ERR(state);
+		r = yakvm_lapic_set_state(vcpu, state);
+	} else {
+		state = kzalloc(sizeof(*state), GFP_KERNEL);
+		if (!state)
+			return -ENOMEM;
+		yakvm_lapic_get_state(vcpu, state);
+		if (copy_to_user(argp, state, sizeof(*state)))
+			r = -EFAULT;
+	}
+	kfree(state);
+	return r;
+}
+
+static long vcpu_get_mp_state(struct yakvm_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_mp_state mp = { .mp_state = vcpu->mp_state };
+
+	/* Events other CPUs posted (INIT, SIPI) are part of the state. */
+	if (vcpu->apic)
+		yakvm_lapic_process_events(vcpu);
+	mp.mp_state = vcpu->mp_state;
+	return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
+}
+
+/*
+ * KVM_SET_MP_STATE (api.rst): without the in-kernel APIC only RUNNABLE
+ * exists; SIPI_RECEIVED means "INIT received, a SIPI pending" and is kept
+ * as INIT_RECEIVED with the SIPI posted, as KVM does.
+ */
+static long vcpu_set_mp_state(struct yakvm_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_mp_state mp;
+
+	if (copy_from_user(&mp, argp, sizeof(mp)))
+		return -EFAULT;
+	switch (mp.mp_state) {
+	case KVM_MP_STATE_RUNNABLE:
+		break;
+	case KVM_MP_STATE_UNINITIALIZED:
+	case KVM_MP_STATE_INIT_RECEIVED:
+	case KVM_MP_STATE_HALTED:
+	case KVM_MP_STATE_SIPI_RECEIVED:
+		if (!vcpu->apic)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (mp.mp_state == KVM_MP_STATE_SIPI_RECEIVED) {
+		vcpu->mp_state = KVM_MP_STATE_INIT_RECEIVED;
+		yakvm_lapic_post_sipi(vcpu);
+	} else {
+		vcpu->mp_state = mp.mp_state;
+	}
+	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
 /* The vCPU fd                                                      */
 
 static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
@@ -480,7 +574,20 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 
 	switch (ioctl) {
 	case KVM_RUN:
-		r = arg ? -EINVAL : yakvm_vcpu_run(vcpu);
+		/*
+		 * A vCPU runs only once it is counted in vm->vcpus[]: only
+		 * those see kicks and TLB-flush requests (vm.c).  Creation
+		 * holds the mutex until then, so this cannot fail.
+		 */
+		if (WARN_ON_ONCE(vcpu->idx >= smp_load_acquire(&vcpu->vm->nr_vcpus))) {
+			r = -EIO;
+		} else if (arg) {
+			r = -EINVAL;
+		} else {
+			yakvm_sigset_activate(vcpu);
+			r = yakvm_vcpu_run(vcpu);
+			yakvm_sigset_deactivate(vcpu);
+		}
 		break;
 	case KVM_GET_REGS:
 		r = vcpu_get_regs(vcpu, argp);
@@ -508,6 +615,66 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case KVM_INTERRUPT:
 		r = yakvm_interrupt_ioctl(vcpu, argp);
+		break;
+	case KVM_NMI:
+		r = yakvm_nmi_ioctl(vcpu);
+		break;
+	case KVM_GET_VCPU_EVENTS:
+		r = yakvm_get_vcpu_events(vcpu, argp);
+		break;
+	case KVM_SET_VCPU_EVENTS:
+		r = yakvm_set_vcpu_events(vcpu, argp);
+		break;
+	case KVM_GET_XSAVE:
+		r = yakvm_get_xsave(vcpu, argp, false);
+		break;
+	case KVM_GET_XSAVE2:
+		r = yakvm_get_xsave(vcpu, argp, true);
+		break;
+	case KVM_SET_XSAVE:
+		r = yakvm_set_xsave(vcpu, argp);
+		break;
+	case KVM_GET_XCRS:
+		r = yakvm_get_xcrs(vcpu, argp);
+		break;
+	case KVM_SET_XCRS:
+		r = yakvm_set_xcrs(vcpu, argp);
+		break;
+	case KVM_GET_DEBUGREGS:
+		r = yakvm_get_debugregs(vcpu, argp);
+		break;
+	case KVM_SET_DEBUGREGS:
+		r = yakvm_set_debugregs(vcpu, argp);
+		break;
+	case KVM_GET_TSC_KHZ:
+		r = yakvm_get_tsc_khz(vcpu);
+		break;
+	case KVM_SET_TSC_KHZ:
+		r = yakvm_set_tsc_khz(vcpu, arg);
+		break;
+	case KVM_SET_SIGNAL_MASK:
+		r = yakvm_set_signal_mask(vcpu, argp);
+		break;
+	case KVM_SET_VAPIC_ADDR:
+		r = yakvm_set_vapic_addr(vcpu, argp);
+		break;
+	case KVM_X86_SETUP_MCE:
+		r = yakvm_setup_mce(vcpu, argp);
+		break;
+	case KVM_X86_SET_MCE:
+		r = yakvm_set_mce(vcpu, argp);
+		break;
+	case KVM_GET_LAPIC:
+		r = vcpu_lapic_state(vcpu, argp, false);
+		break;
+	case KVM_SET_LAPIC:
+		r = vcpu_lapic_state(vcpu, argp, true);
+		break;
+	case KVM_GET_MP_STATE:
+		r = vcpu_get_mp_state(vcpu, argp);
+		break;
+	case KVM_SET_MP_STATE:
+		r = vcpu_set_mp_state(vcpu, argp);
 		break;
 	case KVM_SET_GUEST_DEBUG:
 		r = yakvm_set_guest_debug(vcpu, argp);
@@ -573,6 +740,7 @@ static const struct file_operations yakvm_vcpu_fops = {
 
 void yakvm_vcpu_free(struct yakvm_vcpu *vcpu)
 {
+	yakvm_lapic_free(vcpu);
 	yakvm_svm_forget_vmcb(vcpu->vmcb);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	kfree(vcpu->cpuid);
@@ -595,23 +763,45 @@ static struct yakvm_vcpu *vcpu_alloc(struct yakvm_vm *vm, u32 id)
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->vmcb || !vcpu->run || !vcpu->pio_data ||
-	    !fpu_alloc_guest_fpstate(&vcpu->guest_fpu)) {
-		free_page((unsigned long)vcpu->vmcb);
-		free_page((unsigned long)vcpu->run);
-		free_page((unsigned long)vcpu->pio_data);
-		kfree(vcpu);
-		return NULL;
-	}
+	    !fpu_alloc_guest_fpstate(&vcpu->guest_fpu))
+		goto err_pages;
 	atomic_long_add(3, &yakvm_counters.kernel_pages);
 	atomic_long_inc(&yakvm_counters.vcpus);
 	vcpu->vm = vm;
 	vcpu->id = id;
-	vcpu->vmcb_pa = __sme_set(page_to_phys(virt_to_page(vcpu->vmcb)));
+	vcpu->vmcb_pa = yakvm_hw_pa(virt_to_page(vcpu->vmcb));
 	vcpu->last_cpu = -1;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	rcuwait_init(&vcpu->wait);
+	/* All vCPUs share one offset, so their TSCs agree (APM 15.30.5). */
+	vcpu->tsc_offset = vm->tsc_offset;
+	vcpu->mcg_cap = YAKVM_MAX_MCE_BANKS;	/* KVM's default */
+	/*
+	 * With the in-kernel irqchip every vCPU has a local APIC, and all
+	 * but the boot vCPU wait for INIT/SIPI before they run (as KVM).
+	 * vm->lock, held by our caller, orders this with KVM_CREATE_IRQCHIP.
+	 */
+	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	if (vm->irq.lapic_in_kernel) {
+		if (yakvm_lapic_create(vcpu)) {
+			yakvm_vcpu_free(vcpu);
+			return NULL;
+		}
+		if (!yakvm_vcpu_is_bsp(vcpu))
+			vcpu->mp_state = KVM_MP_STATE_UNINITIALIZED;
+	}
 	yakvm_vcpu_reset(vcpu);
 	return vcpu;
+
+err_pages:
+	if (vcpu->guest_fpu.fpstate)
+		fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	free_page((unsigned long)vcpu->vmcb);
+	free_page((unsigned long)vcpu->run);
+	free_page((unsigned long)vcpu->pio_data);
+	kfree(vcpu);
+	return NULL;
 }
 
 int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id)
@@ -619,9 +809,10 @@ int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id)
 	struct yakvm_vcpu *vcpu;
 	int i, fd;
 
-	if (id >= YAKVM_MAX_VCPUS)
-		return -EINVAL;
 	mutex_lock(&vm->lock);
+	fd = -EINVAL;
+	if (id >= (vm->max_vcpu_ids ?: YAKVM_MAX_VCPUS))
+		goto out;
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		if (vm->vcpus[i]->id == id) {
 			fd = -EEXIST;
@@ -634,18 +825,28 @@ int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id)
 		goto out;
 	}
 	refcount_inc(&vm->users);
+	/*
+	 * The fd is live as soon as it is installed, before the vCPU is in
+	 * vm->vcpus[]: another thread may guess it and call KVM_RUN at once.
+	 * Holding the vCPU's mutex until it is counted makes that wait, so no
+	 * vCPU runs while slot changes would not kick it.
+	 */
+	mutex_lock(&vcpu->mutex);
 	fd = anon_inode_getfd("yakvm-vcpu", &yakvm_vcpu_fops, vcpu,
 			      O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
+		mutex_unlock(&vcpu->mutex);
 		/* The VM fd is still open (we are in its ioctl): not the last ref. */
 		refcount_dec(&vm->users);
 		yakvm_vcpu_free(vcpu);
 		goto out;
 	}
+	vcpu->idx = vm->nr_vcpus;
 	vm->vcpus[vm->nr_vcpus] = vcpu;
-	/* Pairs with smp_load_acquire() in yakvm_vm_kick_all(). */
+	/* Pairs with smp_load_acquire() in yakvm_vm_kick_all() and KVM_RUN. */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
 	yakvm_stats_vcpu_add(vcpu);
+	mutex_unlock(&vcpu->mutex);
 out:
 	mutex_unlock(&vm->lock);
 	return fd;

@@ -18,6 +18,7 @@
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <asm/msr.h>
+#include <linux/timekeeping.h>
 
 #include "yakvm.h"
 
@@ -28,6 +29,8 @@ static void vm_destroy(struct yakvm_vm *vm)
 	int i;
 
 	yakvm_stats_vm_remove(vm);
+	/* Interrupt sources first: their work and timers reach the vCPUs. */
+	yakvm_irq_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		yakvm_vcpu_free(vm->vcpus[i]);
 	yakvm_free_slots(vm);
@@ -53,6 +56,7 @@ static void kick_noop(void *info)
  * none is still running on state that predates the request.  A vCPU in guest
  * mode takes the IPI as an INTR #VMEXIT; smp_call_function_many() returns
  * once each target CPU has run the (empty) handler, i.e. left the guest.
+ * Called with mmu_lock held (the slot and NPT changes it publishes).
  */
 void yakvm_vm_kick_all(struct yakvm_vm *vm, unsigned long request)
 {
@@ -60,6 +64,7 @@ void yakvm_vm_kick_all(struct yakvm_vm *vm, unsigned long request)
 	int i, n;
 	bool have_mask;
 
+	lockdep_assert_held(&vm->mmu_lock);
 	have_mask = zalloc_cpumask_var(&cpus, GFP_KERNEL);
 	/* Pairs with smp_store_release() in yakvm_create_vcpu(). */
 	n = smp_load_acquire(&vm->nr_vcpus);
@@ -86,18 +91,18 @@ void yakvm_vm_kick_all(struct yakvm_vm *vm, unsigned long request)
 static long vm_set_identity_map_addr(struct yakvm_vm *vm, void __user *argp)
 {
 	u64 addr;
+	long r;
 
 	if (copy_from_user(&addr, argp, sizeof(addr)))
 		return -EFAULT;
-	/* SVM has no use for the identity map; accept it as KVM does. */
+	/*
+	 * SVM has no use for the identity map (only VMX's real mode needs
+	 * it); as in KVM, it can only be set before the first vCPU exists.
+	 */
 	mutex_lock(&vm->lock);
-	if (vm->nr_vcpus) {
-		mutex_unlock(&vm->lock);
-		return -EINVAL;
-	}
-	vm->identity_map_set = true;
+	r = vm->nr_vcpus ? -EINVAL : 0;
 	mutex_unlock(&vm->lock);
-	return 0;
+	return r;
 }
 
 static long vm_set_memory_region(struct yakvm_vm *vm, void __user *argp)
@@ -107,6 +112,96 @@ static long vm_set_memory_region(struct yakvm_vm *vm, void __user *argp)
 	if (copy_from_user(&mem, argp, sizeof(mem)))
 		return -EFAULT;
 	return yakvm_set_memory_region(vm, &mem);
+}
+
+/* KVM_SET_BOOT_CPU_ID: which vCPU is the BSP, before any exists. */
+static long vm_set_boot_cpu_id(struct yakvm_vm *vm, unsigned long id)
+{
+	long r = 0;
+
+	mutex_lock(&vm->lock);
+	if (vm->nr_vcpus)
+		r = -EBUSY;
+	else if (id >= YAKVM_MAX_VCPUS)
+		r = -EINVAL;
+	else
+		WRITE_ONCE(vm->bsp_vcpu_id, id);
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/*
+ * KVM_GET/SET_CLOCK (api.rst): the VM's clock, in nanoseconds, as KVM's
+ * kvmclock base -- the host's boot-time clock plus the VM's offset.  yakvm
+ * offers no kvmclock to guests, so nothing in the guest reads it; a VMM
+ * saves and restores it (QEMU on migration) and finds it counting on.
+ * The host clock is one for all vCPUs, so it is stable (TSC_STABLE).
+ */
+#define CLOCK_FLAGS	(KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC)
+
+static long vm_clock(struct yakvm_vm *vm, void __user *argp, bool set)
+{
+	struct kvm_clock_data data;
+	u64 now;
+
+	if (!set) {
+		memset(&data, 0, sizeof(data));
+		data.clock = ktime_get_boottime_ns() + READ_ONCE(vm->clock_offset);
+		data.realtime = ktime_get_real_ns();
+		data.host_tsc = rdtsc();
+		data.flags = CLOCK_FLAGS;
+		return copy_to_user(argp, &data, sizeof(data)) ? -EFAULT : 0;
+	}
+	if (copy_from_user(&data, argp, sizeof(data)))
+		return -EFAULT;
+	if (data.flags & ~CLOCK_FLAGS)
+		return -EINVAL;
+	/* With a real time, the clock advanced by what passed since then. */
+	if (data.flags & KVM_CLOCK_REALTIME) {
+		now = ktime_get_real_ns();
+		if (now > data.realtime)
+			data.clock += now - data.realtime;
+	}
+	WRITE_ONCE(vm->clock_offset, data.clock - ktime_get_boottime_ns());
+	return 0;
+}
+
+/*
+ * KVM_CAP_MAX_VCPU_ID (api.rst): vCPU ids from now on are below @max.  Set
+ * once, as in KVM; setting the same value again is fine.
+ */
+static long vm_set_max_vcpu_id(struct yakvm_vm *vm, u64 max)
+{
+	long r = -EINVAL;
+
+	if (max > YAKVM_MAX_VCPUS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (vm->max_vcpu_ids == max) {
+		r = 0;
+	} else if (!vm->max_vcpu_ids) {
+		vm->max_vcpu_ids = max;
+		r = 0;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* KVM_ENABLE_CAP on the VM fd: the capabilities that can be enabled. */
+static long vm_enable_cap(struct yakvm_vm *vm, void __user *argp)
+{
+	struct kvm_enable_cap cap;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return -EFAULT;
+	if (cap.flags)
+		return -EINVAL;
+	switch (cap.cap) {
+	case KVM_CAP_MAX_VCPU_ID:
+		return vm_set_max_vcpu_id(vm, cap.args[0]);
+	default:
+		return -EINVAL;
+	}
 }
 
 static long yakvm_vm_ioctl(struct file *filp, unsigned int ioctl,
@@ -120,6 +215,42 @@ static long yakvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 
 	switch (ioctl) {
+	case KVM_CREATE_IRQCHIP:
+		return yakvm_create_irqchip(vm);
+	case KVM_IRQ_LINE:
+		return yakvm_irq_line(vm, argp, false);
+	case KVM_IRQ_LINE_STATUS:
+		return yakvm_irq_line(vm, argp, true);
+	case KVM_GET_IRQCHIP:
+		return yakvm_irqchip_state(vm, argp, false);
+	case KVM_SET_IRQCHIP:
+		return yakvm_irqchip_state(vm, argp, true);
+	case KVM_SET_GSI_ROUTING:
+		return yakvm_set_gsi_routing(vm, argp);
+	case KVM_SIGNAL_MSI:
+		return yakvm_signal_msi(vm, argp);
+	case KVM_IRQFD:
+		return yakvm_irqfd(vm, argp);
+	case KVM_IOEVENTFD:
+		return yakvm_ioeventfd(vm, argp);
+	case KVM_CREATE_PIT2:
+		return yakvm_create_pit(vm, argp);
+	case KVM_GET_PIT2:
+		return yakvm_pit_state(vm, argp, false);
+	case KVM_SET_PIT2:
+		return yakvm_pit_state(vm, argp, true);
+	case KVM_REINJECT_CONTROL:
+		return yakvm_reinject_control(vm, argp);
+	case KVM_SET_BOOT_CPU_ID:
+		return vm_set_boot_cpu_id(vm, arg);
+	case KVM_ENABLE_CAP:
+		return vm_enable_cap(vm, argp);
+	case KVM_GET_DIRTY_LOG:
+		return yakvm_get_dirty_log(vm, argp);
+	case KVM_GET_CLOCK:
+		return vm_clock(vm, argp, false);
+	case KVM_SET_CLOCK:
+		return vm_clock(vm, argp, true);
 	case KVM_CREATE_VCPU:
 		return yakvm_create_vcpu(vm, arg);
 	case KVM_SET_USER_MEMORY_REGION:
@@ -166,6 +297,8 @@ long yakvm_create_vm(unsigned long type)
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->mmu_lock);
+	mutex_init(&vm->tsc_lock);
+	yakvm_irq_init(vm);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 	vm->id = atomic_inc_return(&vm_ids);
@@ -178,6 +311,8 @@ long yakvm_create_vm(unsigned long type)
 		goto err_npt;
 	/* All vCPUs share one offset, so their TSCs agree (APM 15.30.5). */
 	vm->tsc_offset = -rdtsc();
+	/* The VM's clock starts at 0, as KVM's kvmclock. */
+	vm->clock_offset = -ktime_get_boottime_ns();
 	yakvm_stats_vm_add(vm);
 
 	fd = anon_inode_getfd("yakvm-vm", &yakvm_vm_fops, vm, O_RDWR | O_CLOEXEC);

@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) "yakvm: " fmt
 
 #include <linux/kvm_para.h>
+#include <linux/nospec.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/xcr.h>
 #include <asm/msr.h>
@@ -163,7 +164,10 @@ int yakvm_skip_instruction(struct yakvm_vcpu *vcpu)
 
 static int handle_nop(struct yakvm_vcpu *vcpu)
 {
-	/* INTR, NMI, SMI: the host handles the event once GIF and IF are set. */
+	/*
+	 * INTR, NMI, SMI: the host handles the event once GIF and IF are set.
+	 * #MC: the host's handler already ran, right after the exit (run.c).
+	 */
 	return 1;
 }
 
@@ -192,9 +196,41 @@ static int handle_gp(struct yakvm_vcpu *vcpu)
 
 static int handle_hlt(struct yakvm_vcpu *vcpu)
 {
-	/* Without an in-kernel interrupt controller, HLT is user space's. */
 	yakvm_skip_instruction(vcpu);
-	return yakvm_user_exit(vcpu, KVM_EXIT_HLT);
+	/* Without an in-kernel interrupt controller, HLT is user space's. */
+	if (!vcpu->apic)
+		return yakvm_user_exit(vcpu, KVM_EXIT_HLT);
+	/* Else the vCPU sleeps in KVM_RUN until something wakes it (run.c). */
+	vcpu->mp_state = KVM_MP_STATE_HALTED;
+	return 1;
+}
+
+/*
+ * MOV to CR8, intercepted only while the TPR holds an APIC interrupt back
+ * (svm/events.c): the new TPR, then the interrupt may be deliverable.
+ */
+static int handle_cr8_write(struct yakvm_vcpu *vcpu)
+{
+	struct vmcb *vmcb = vcpu->vmcb;
+	struct yakvm_insn insn = {};
+	unsigned int gpr;
+	u64 cr8;
+
+	if (yakvm_fetch_insn(vcpu, insn.bytes, &insn.len) ||
+	    yakvm_decode_mov_cr(vcpu, &insn))
+		return yakvm_emulation_error(vcpu, insn.bytes, insn.len);
+	gpr = insn.modrm_rm;
+	if (yakvm_svm.decode_assists && (vmcb->control.exit_info_1 & BIT_ULL(63)))
+		gpr = vmcb->control.exit_info_1 & 0xf;
+	cr8 = vcpu->regs[gpr];
+	if (vmcb->save.cpl || (yakvm_64bit_code(vcpu) ? cr8 : (u32)cr8) > 15) {
+		yakvm_inject_gp(vcpu);
+		return 1;
+	}
+	yakvm_set_cr8(vcpu, cr8);
+	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+	yakvm_set_rip(vcpu, vmcb->save.rip + insn.len);
+	return 1;
 }
 
 static int handle_shutdown(struct yakvm_vcpu *vcpu)
@@ -244,11 +280,9 @@ static int handle_xsetbv(struct yakvm_vcpu *vcpu)
 {
 	u64 val = (u32)vcpu->regs[YAKVM_RAX] |
 		  (u64)vcpu->regs[YAKVM_RDX] << 32;
-	u64 supported = yakvm_guest_xcr0_mask(vcpu);
 
 	if ((u32)vcpu->regs[YAKVM_RCX] != 0 || vcpu->vmcb->save.cpl ||
-	    !(val & XFEATURE_MASK_FP) || (val & ~supported) ||
-	    ((val & XFEATURE_MASK_YMM) && !(val & XFEATURE_MASK_SSE))) {
+	    !yakvm_xcr0_valid(vcpu, val)) {
 		yakvm_inject_gp(vcpu);
 		return 1;
 	}
@@ -293,6 +327,8 @@ static int handle_dr(struct yakvm_vcpu *vcpu)
 		dr += 2;
 	}
 	reg = &vcpu->regs[insn.modrm_rm];
+	if (dr < 4)
+		dr = array_index_nospec(dr, ARRAY_SIZE(vcpu->dr));
 	if (!write) {
 		if (dr < 4)
 			val = vcpu->dr[dr];
@@ -339,12 +375,16 @@ static int handle_invalid(struct yakvm_vcpu *vcpu)
 typedef int (*exit_handler_t)(struct yakvm_vcpu *vcpu);
 
 static const exit_handler_t exit_handlers[] = {
+	[SVM_EXIT_WRITE_CR4]				= yakvm_handle_cr4_write,
+	[SVM_EXIT_WRITE_CR8]				= handle_cr8_write,
+	[SVM_EXIT_IRET]					= yakvm_handle_iret,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7]	= handle_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7]	= handle_dr,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]		= yakvm_handle_db,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP]		= yakvm_handle_bp,
 	[SVM_EXIT_SWINT]				= yakvm_handle_swint,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]		= handle_ac,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC]		= handle_nop,
 	[SVM_EXIT_INTR]					= handle_nop,
 	[SVM_EXIT_NMI]					= handle_nop,
 	[SVM_EXIT_SMI]					= handle_nop,
@@ -381,6 +421,7 @@ static void count_exit(struct yakvm_vcpu *vcpu, u32 code)
 		bucket = YAKVM_BUCKET_NPF;
 	else if (code >= YAKVM_BUCKET_NPF)
 		bucket = YAKVM_BUCKET_INVALID;
+	bucket = array_index_nospec(bucket, YAKVM_EXIT_BUCKETS);
 	vcpu->stats.exit_codes[bucket]++;
 }
 
@@ -394,8 +435,12 @@ int yakvm_handle_exit(struct yakvm_vcpu *vcpu)
 		return handle_invalid(vcpu);
 	if (code == SVM_EXIT_NPF)
 		return yakvm_handle_npf(vcpu);
-	if (code < ARRAY_SIZE(exit_handlers) && exit_handlers[code])
-		return exit_handlers[code](vcpu);
+	if (code < ARRAY_SIZE(exit_handlers)) {
+		/* The exit code is the guest's doing: no speculation past the bound. */
+		code = array_index_nospec(code, ARRAY_SIZE(exit_handlers));
+		if (exit_handlers[code])
+			return exit_handlers[code](vcpu);
+	}
 
 	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
 	run->internal.ndata = 2;

@@ -44,13 +44,14 @@ bool yakvm_cpu_state(int cpu, struct yakvm_cpu_state *st)
 
 	TEST_ASSERT(f, "cannot open " YAKVM_DEBUGFS "/cpus");
 	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long long hsave, vmsave;
+		unsigned long long hsave, vmsave, writes = 0;
 
-		if (sscanf(line, "cpu %d enabled %d generation %u next_asid %u hsave_pa %llx host_vmsave_pa %llx",
+		if (sscanf(line, "cpu %d enabled %d generation %u next_asid %u hsave_pa %llx host_vmsave_pa %llx tsc_aux_writes %llu",
 			   &n, &st->enabled, &st->generation, &st->next_asid,
-			   &hsave, &vmsave) == 6 && n == cpu) {
+			   &hsave, &vmsave, &writes) >= 6 && n == cpu) {
 			st->hsave_pa = hsave;
 			st->host_vmsave_pa = vmsave;
+			st->tsc_aux_writes = writes;
 			found = true;
 		}
 	}

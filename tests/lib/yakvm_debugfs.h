@@ -27,6 +27,7 @@ struct yakvm_cpu_state {
 	unsigned int next_asid;
 	uint64_t hsave_pa;
 	uint64_t host_vmsave_pa;
+	uint64_t tsc_aux_writes;	/* WRMSRs of TSC_AUX on this CPU so far */
 };
 
 /* Host CPU @cpu's line of "cpus"; returns false if there is none. */
