@@ -147,7 +147,7 @@ TEST_CASE_OPTS(timer_fastest, .timeout_s = 120, .why_not_compared = STORM)
 	read_counters(ctx->dev, &start);
 	vm = vm_irq_long_fn(ctx->dev, 1, guest_timer_storm, 0);
 	vcpu_set_cpuid_bit(vm->vcpus[0], 1, 2, 24, true);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	irq_vm_free(vm);
 	wait_counters_back(ctx->dev, &start, "after the timer storm");
 }
@@ -255,7 +255,7 @@ TEST_CASE_OPTS(free_with_timers_armed, .timeout_s = 120, .why_not_compared = STO
 		if (i % 2)
 			vcpu_set_cpuid_bit(vm->vcpus[0], 1, 2, 24, true);
 		vm_create_pit2(vm, KVM_PIT_SPEAKER_DUMMY);
-		vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+		irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 		irq_vm_free(vm);
 	}
 	wait_counters_back(ctx->dev, &start, "after freeing VMs with armed timers");
@@ -368,7 +368,7 @@ TEST_CASE_OPTS(init_to_itself_ap, .why_not_compared = "the AP runs on a thread")
 
 	guest_write(vm, 0x8000, after_sipi.start, after_sipi.end - after_sipi.start);
 	vcpu_thread_start(&t, vm->vcpus[1]);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	vcpu_thread_join(&t, 30);
 	TEST_ASSERT_EQ(*(uint32_t *)gpa_to_hva(vm, 0x4000), 0x5a5a);
 	irq_vm_free(vm);

@@ -82,7 +82,7 @@ TEST_CASE(registers)
 	struct vm *vm = vm_irq_long_fn(ctx->dev, 1, guest_registers, 0);
 	struct ucall uc;
 
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	irq_vm_free(vm);
 }
 
@@ -121,7 +121,7 @@ static void drive(struct vcpu *v, const struct host_step *steps, int nr)
 	int i;
 
 	for (;;) {
-		if (vcpu_run_to_ucall(v, &uc) == UCALL_DONE)
+		if (vcpu_run_to_ucall_timeout(v, &uc, IRQ_UCALL_TIMEOUT_S) == UCALL_DONE)
 			return;
 		TEST_ASSERT(uc.args[0] < (uint64_t)nr, "no host step %llu",
 			    (unsigned long long)uc.args[0]);
@@ -340,7 +340,7 @@ TEST_CASE_OPTS(destinations, .why_not_compared = "lowest-priority delivery may p
 
 	for (i = 1; i < NV; i++)
 		vcpu_thread_start(&t[i], vm->vcpus[i]);
-	while (vcpu_run_to_ucall(vm->vcpus[0], &uc) == UCALL_SYNC) {
+	while (vcpu_run_to_ucall_timeout(vm->vcpus[0], &uc, IRQ_UCALL_TIMEOUT_S) == UCALL_SYNC) {
 		line(vm, DEST_PIN, 1, POS);
 		line(vm, DEST_PIN, 0, ANY);
 	}

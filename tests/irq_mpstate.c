@@ -249,17 +249,17 @@ TEST_CASE_OPTS(init_sipi_starts_aps, .why_not_compared = "AP 2's thread runs bes
 	sigaction(SIGUSR1, &sa, NULL);
 	TEST_ASSERT_EQ(vcpu_get_mp_state(ap1), KVM_MP_STATE_UNINITIALIZED);
 	vcpu_thread_start(&t, ap2);		/* blocks until INIT/SIPI */
-	vcpu_run_expect_ucall(bsp, UCALL_SYNC, &uc);
+	irq_expect_ucall(bsp, UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(vcpu_get_mp_state(ap1), KVM_MP_STATE_INIT_RECEIVED);
 	TEST_ASSERT(!t.done, "AP 2 ran before its INIT");
-	vcpu_run_expect_ucall(bsp, UCALL_SYNC, &uc);
+	irq_expect_ucall(bsp, UCALL_SYNC, &uc);
 	/* Either name for "about to start at the vector" (api.rst). */
 	s = vcpu_get_mp_state(ap1);
 	TEST_ASSERT(s == KVM_MP_STATE_RUNNABLE || s == KVM_MP_STATE_SIPI_RECEIVED,
 		    "AP 1's MP state after SIPI: %u", s);
 	TEST_ASSERT_EQ(vcpu_run_to_ucall_retry(ap1, &uc), UCALL_DONE);
 	check_started(ap1, 0x08, CR0_RESET, true);
-	vcpu_run_expect_ucall(bsp, UCALL_DONE, &uc);
+	irq_expect_ucall(bsp, UCALL_DONE, &uc);
 	vcpu_thread_join(&t, 30);
 	check_started(ap2, 0x09, CR0_RESET, true);
 	/* After its DONE AP 2 halts with IF = 0: the late SIPI must not restart it. */
@@ -325,7 +325,7 @@ TEST_CASE_OPTS(init_resets_ap, .why_not_compared = "the APs run on threads besid
 	guest_write(vm, 0x9000, ap_code.start, ap_code.end - ap_code.start);
 	for (i = 1; i < 3; i++)
 		vcpu_thread_start(&t[i], vm->vcpus[i]);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	for (i = 1; i < 3; i++)
 		vcpu_thread_join(&t[i], 30);
 	for (i = 1; i < 3; i++) {
@@ -415,8 +415,8 @@ TEST_CASE_OPTS(halted_state, .why_not_compared = "KVM_RUN ends in EINTR where a 
 	TEST_ASSERT_EQ(vcpu_get_mp_state(v), KVM_MP_STATE_HALTED);
 	/* RUNNABLE: it goes on after the HLT. */
 	vcpu_set_mp_state(v, KVM_MP_STATE_RUNNABLE);
-	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+	irq_expect_ucall(v, UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(uc.args[0], 1);
-	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	irq_expect_ucall(v, UCALL_DONE, &uc);
 	irq_vm_free(vm);
 }

@@ -89,7 +89,7 @@ TEST_CASE(signal_msi)
 	TEST_ASSERT(ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI) > 0,
 		    "KVM_CAP_SIGNAL_MSI is not offered");
 	EXPECT_ERRNO(ioctl(vm->fd, KVM_SIGNAL_MSI, &bad), EINVAL);
-	while (vcpu_run_to_ucall(v, &uc) == UCALL_SYNC) {
+	while (vcpu_run_to_ucall_timeout(v, &uc, IRQ_UCALL_TIMEOUT_S) == UCALL_SYNC) {
 		switch (uc.args[0]) {
 		case 0:
 			TEST_ASSERT_EQ(vm_signal_msi_raw(vm, MSI_ADDR(0), 0x60), 1);
@@ -153,11 +153,11 @@ TEST_CASE(signal_msi_two_vcpus)
 	struct ucall uc;
 
 	vcpu_thread_start(&t, vm->vcpus[1]);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(vm_signal_msi_raw(vm, MSI_ADDR(1), 0x70), 1);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(vm_signal_msi_raw(vm, MSI_ADDR(0xff), 0x71), 2);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	vcpu_thread_join(&t, 30);
 	irq_vm_free(vm);
 }
@@ -260,7 +260,7 @@ TEST_CASE(irqfd_msi_and_edge)
 	vm_set_gsi_routing(vm, e, n + 1);
 	irqfd(vm, fd, MSI_GSI, 0, 0);
 	irqfd(vm, fd2, EDGE_GSI, 0, 0);
-	while (vcpu_run_to_ucall(vm->vcpus[0], &uc) == UCALL_SYNC) {
+	while (vcpu_run_to_ucall_timeout(vm->vcpus[0], &uc, IRQ_UCALL_TIMEOUT_S) == UCALL_SYNC) {
 		switch (uc.args[0]) {
 		case 0:
 		case 2:
@@ -329,20 +329,20 @@ TEST_CASE(irqfd_resample_level)
 	TEST_ASSERT(ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD_RESAMPLE) > 0,
 		    "KVM_CAP_IRQFD_RESAMPLE is not offered");
 	irqfd(vm, fd, LEVEL_GSI, KVM_IRQFD_FLAG_RESAMPLE, rfd);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(eventfd_take(rfd), 0);
 	eventfd_signal(fd);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(uc.args[0], 1);
 	/* The guest's EOI happened before this exit: the resample is there. */
 	TEST_ASSERT_EQ(eventfd_take(rfd), 1);
 	eventfd_signal(fd);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(eventfd_take(rfd), 1);
 	/* Deassigned (RESAMPLE need not be given again): no more interrupts. */
 	irqfd(vm, fd, LEVEL_GSI, KVM_IRQFD_FLAG_DEASSIGN, 0);
 	eventfd_signal(fd);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	close(fd);
 	close(rfd);
 	irq_vm_free(vm);

@@ -96,7 +96,7 @@ static void drive(struct vm *vm)
 	struct ucall uc;
 	uint32_t gsi;
 
-	while (vcpu_run_to_ucall(v, &uc) == UCALL_SYNC) {
+	while (vcpu_run_to_ucall_timeout(v, &uc, IRQ_UCALL_TIMEOUT_S) == UCALL_SYNC) {
 		for (gsi = 0; gsi < 16; gsi++) {
 			if (!(uc.args[0] & (1u << gsi)))
 				continue;

@@ -192,7 +192,8 @@ static void guest_through_pic(void)
 	xapic_write(APIC_LVT0, APIC_DM_EXTINT);
 	pit_program(0, 2, ticks(5));
 	wait_count_hlt(&rec()->n, 4);
-	GUEST_ASSERT_EQ(rec()->count[0x20], 4);
+	/* Each was IRQ 0 (a tick may land between the last HLT and its CLI: >= 4). */
+	GUEST_ASSERT_EQ(rec()->count[0x20], rec()->n);
 	pic_set_imr(0xffff);
 }
 
@@ -248,15 +249,15 @@ TEST_CASE_OPTS(port61_speaker_dummy, .why_not_compared = TIMING)
 	struct ucall uc;
 
 	vm_create_pit2(vm, KVM_PIT_SPEAKER_DUMMY);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 	vm_get_pit2(vm, &st);
 	TEST_ASSERT(st.flags & KVM_PIT_FLAGS_SPEAKER_DATA_ON, "flags 0x%x", st.flags);
 	TEST_ASSERT_EQ(st.channels[2].gate, 1);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 	vm_get_pit2(vm, &st);
 	TEST_ASSERT(!(st.flags & KVM_PIT_FLAGS_SPEAKER_DATA_ON), "flags 0x%x", st.flags);
 	TEST_ASSERT_EQ(st.channels[2].gate, 0);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	irq_vm_free(vm);
 }
 
@@ -288,6 +289,6 @@ TEST_CASE_OPTS(port61_in_user_space, .why_not_compared = "the counter read back 
 		    run->io.direction == KVM_EXIT_IO_OUT &&
 		    *((uint8_t *)run + run->io.data_offset) == 0x01,
 		    "expected OUT 0x01 to port 0x61: %s", vcpu_exit_str(v));
-	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	irq_expect_ucall(v, UCALL_DONE, &uc);
 	irq_vm_free(vm);
 }

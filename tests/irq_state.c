@@ -126,7 +126,7 @@ TEST_CASE_OPTS(lapic_save_restore, .why_not_compared = "the restored timer's cou
 
 	TEST_ASSERT(ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) > 0,
 		    "KVM_CAP_IRQCHIP is not offered");
-	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+	irq_expect_ucall(v, UCALL_SYNC, &uc);
 	vcpu_get_lapic(v, &s);
 	/* The architecture's layout. */
 	TEST_ASSERT_EQ(lapic_reg(&s, APIC_ID), 0);
@@ -157,14 +157,14 @@ TEST_CASE_OPTS(lapic_save_restore, .why_not_compared = "the restored timer's cou
 		TEST_ASSERT(lapic_reg(&s, off) == lapic_reg(&s2, off),
 			    "register 0x%x: 0x%x set, 0x%x read back", off, lapic_reg(&s, off),
 			    lapic_reg(&s2, off));
-	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	irq_expect_ucall(v, UCALL_DONE, &uc);
 	/* Into a fresh VM. */
 	vm2 = restore_vm(ctx->dev, guest_lapic_restored);
 	guest_global(vm2, saved_lvr) = lapic_reg(&s, APIC_LVR);
 	vcpu_get_lapic(v, &s);
 	irq_vm_free(vm);
 	vcpu_set_lapic(vm2->vcpus[0], &s);
-	vcpu_run_expect_ucall(vm2->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm2->vcpus[0], UCALL_DONE, &uc);
 	irq_vm_free(vm2);
 }
 
@@ -187,14 +187,14 @@ TEST_CASE(lapic_x2apic_format)
 	struct kvm_lapic_state s;
 	struct ucall uc;
 
-	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+	irq_expect_ucall(v, UCALL_SYNC, &uc);
 	vcpu_get_lapic(v, &s);
 	TEST_ASSERT_EQ(lapic_reg(&s, APIC_ID), 1u << 24);
 	TEST_ASSERT_EQ(lapic_reg(&s, APIC_LDR), 2);		/* cluster 0, bit 1 */
 	TEST_ASSERT_EQ(lapic_reg(&s, APIC_TPR), 0x30);
 	lapic_set_reg(&s, APIC_TPR, 0x40);
 	vcpu_set_lapic(v, &s);
-	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	irq_expect_ucall(v, UCALL_DONE, &uc);
 	irq_vm_free(vm);
 }
 
@@ -247,7 +247,7 @@ TEST_CASE(pic_save_restore)
 	struct kvm_irqchip m, sl, again;
 	struct ucall uc;
 
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 	TEST_ASSERT(vm_irq_line(vm, 3, 1) < 0, "a masked IRQ 3 counted as delivered");
 	vm_irq_line(vm, 3, 0);
 	vm_get_irqchip(vm, KVM_IRQCHIP_PIC_MASTER, &m);
@@ -271,10 +271,10 @@ TEST_CASE(pic_save_restore)
 	vm_set_irqchip(vm2, &sl);
 	m.chip.pic.imr = 0xf2;
 	vm_set_irqchip(vm, &m);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	irq_vm_free(vm);
-	vcpu_run_expect_ucall(vm2->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm2->vcpus[0], UCALL_DONE, &uc);
 	irq_vm_free(vm2);
 }
 
@@ -323,10 +323,10 @@ TEST_CASE(ioapic_save_restore)
 	struct kvm_ioapic_state *st = &io.chip.ioapic;
 	struct ucall uc;
 
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_SYNC, &uc);
 	TEST_ASSERT(vm_irq_line(vm, RTE_PIN, 1) > 0, "pin %u not delivered", RTE_PIN);
 	vm_irq_line(vm, RTE_PIN, 0);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	vm_get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &io);
 	TEST_ASSERT_EQ(st->base_address, IOAPIC_BASE);
 	TEST_ASSERT_EQ(st->id, 5);
@@ -346,10 +346,10 @@ TEST_CASE(ioapic_save_restore)
 	vm2 = restore_vm(ctx->dev, guest_ioapic_restored);
 	vm_set_irqchip(vm2, &io);
 	vcpu_set_lapic(vm2->vcpus[0], &lapic);
-	vcpu_run_expect_ucall(vm2->vcpus[0], UCALL_SYNC, &uc);
+	irq_expect_ucall(vm2->vcpus[0], UCALL_SYNC, &uc);
 	TEST_ASSERT(vm_irq_line(vm2, RTE_PIN, 1) > 0, "pin %u not delivered", RTE_PIN);
 	vm_irq_line(vm2, RTE_PIN, 0);
-	vcpu_run_expect_ucall(vm2->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm2->vcpus[0], UCALL_DONE, &uc);
 	irq_vm_free(vm2);
 }
 
@@ -388,7 +388,7 @@ TEST_CASE_OPTS(pit_save_restore, .why_not_compared = "the restored PIT ticks in 
 	struct ucall uc;
 
 	vm_create_pit2(vm, 0);
-	vcpu_run_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm->vcpus[0], UCALL_DONE, &uc);
 	vm_get_pit2(vm, &s);
 	TEST_ASSERT_EQ(s.channels[0].count, PIT_COUNT);
 	TEST_ASSERT_EQ(s.channels[0].mode, 2);
@@ -408,6 +408,6 @@ TEST_CASE_OPTS(pit_save_restore, .why_not_compared = "the restored PIT ticks in 
 	vm2 = restore_vm(ctx->dev, guest_pit_restored);
 	vm_create_pit2(vm2, 0);
 	vm_set_pit2(vm2, &s);
-	vcpu_run_expect_ucall(vm2->vcpus[0], UCALL_DONE, &uc);
+	irq_expect_ucall(vm2->vcpus[0], UCALL_DONE, &uc);
 	irq_vm_free(vm2);
 }

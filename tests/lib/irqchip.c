@@ -459,6 +459,57 @@ void vcpu_thread_join(struct vcpu_thread *t, unsigned int timeout_s)
 	test_fail("vCPU %u did not reach UCALL_DONE within %u s: %s", t->v->id, timeout_s, why);
 }
 
+struct one_run {
+	struct vcpu *v;
+	struct ucall *uc;
+	volatile bool stop;
+	uint64_t type;
+};
+
+static void *one_run_fn(void *arg)
+{
+	struct one_run *r = arg;
+
+	r->type = run_to_ucall(r->v, r->uc, &r->stop);
+	return NULL;
+}
+
+uint64_t vcpu_run_to_ucall_timeout(struct vcpu *v, struct ucall *uc, unsigned int timeout_s)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct one_run r = { .v = v, .uc = uc };
+	struct timespec ts;
+	pthread_t t;
+	char why[512];
+
+	if (pthread_create(&t, NULL, one_run_fn, &r))
+		test_fail("pthread_create");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_s;
+	if (!pthread_timedjoin_np(t, NULL, &ts))
+		return r.type;
+	sigaction(SIGUSR2, &sa, NULL);
+	r.stop = true;
+	pthread_kill(t, SIGUSR2);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	if (pthread_timedjoin_np(t, NULL, &ts))
+		test_fail("vCPU %u made no ucall within %u s, and a signal did not end its "
+			  "KVM_RUN within 5 s more", v->id, timeout_s);
+	describe_stuck(v, why, sizeof(why));
+	test_fail("vCPU %u made no ucall within %u s: %s", v->id, timeout_s, why);
+}
+
+void irq_expect_ucall(struct vcpu *v, uint64_t type, struct ucall *uc)
+{
+	static const char *const names[] = { "NONE", "SYNC", "DONE", "ASSERT", "PRINT" };
+	uint64_t got = vcpu_run_to_ucall_timeout(v, uc, IRQ_UCALL_TIMEOUT_S);
+
+	if (got != type)
+		test_fail("vCPU %u: expected ucall %s, got %s", v->id, type < 5 ? names[type] : "?",
+			  got < 5 ? names[got] : "?");
+}
+
 uint64_t vcpu_run_ucall_watched(struct vcpu *v, unsigned int timeout_s)
 {
 	struct vcpu_thread t;

@@ -110,6 +110,15 @@ void vcpu_thread_start(struct vcpu_thread *t, struct vcpu *v);
  * guest took -- what a hung interrupt test needs to be understood.
  */
 void vcpu_thread_join(struct vcpu_thread *t, unsigned int timeout_s);
+/*
+ * vcpu_run_to_ucall_retry() on a helper thread, watched: after @timeout_s
+ * without a ucall the run is stopped and the case fails saying where the
+ * vCPU was (as vcpu_thread_join does).
+ */
+uint64_t vcpu_run_to_ucall_timeout(struct vcpu *v, struct ucall *uc, unsigned int timeout_s);
+/* vcpu_run_expect_ucall(), watched by vcpu_run_to_ucall_timeout(). */
+#define IRQ_UCALL_TIMEOUT_S	20
+void irq_expect_ucall(struct vcpu *v, uint64_t type, struct ucall *uc);
 /* Runs @v to UCALL_DONE on a thread, as vcpu_thread_join watches it. */
 uint64_t vcpu_run_ucall_watched(struct vcpu *v, unsigned int timeout_s);
 /* Runs every vCPU of @vm on a thread of its own to UCALL_DONE. */
