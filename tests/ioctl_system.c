@@ -15,7 +15,7 @@
 #define KVM_UNKNOWN_IOCTL	_IO(KVMIO, 0xff)
 #define NR_VMS			8
 
-TEST_CASE(get_api_version)
+TEST_NO_GUEST(get_api_version)
 {
 	int fd = dev_open(ctx->dev->path);
 
@@ -24,7 +24,7 @@ TEST_CASE(get_api_version)
 	close(fd);
 }
 
-TEST_CASE(create_vm)
+TEST_NO_GUEST(create_vm)
 {
 	int fd = dev_open(ctx->dev->path);
 	int vms[NR_VMS], i;
@@ -46,7 +46,7 @@ static long cap_of(int fd, long cap)
 	return EXPECT_OK(ioctl(fd, KVM_CHECK_EXTENSION, cap));
 }
 
-TEST_CASE(check_extension)
+TEST_NO_GUEST(check_extension)
 {
 	int fd = dev_open(ctx->dev->path);
 	long nr_vcpus, max_vcpus, max_id, slots;
@@ -81,7 +81,7 @@ TEST_CASE(check_extension)
 	close(fd);
 }
 
-TEST_CASE(get_vcpu_mmap_size)
+TEST_NO_GUEST(get_vcpu_mmap_size)
 {
 	int fd = dev_open(ctx->dev->path);
 	long size = EXPECT_OK(ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0));
@@ -94,7 +94,7 @@ TEST_CASE(get_vcpu_mmap_size)
 	close(fd);
 }
 
-TEST_CASE(get_supported_cpuid)
+TEST_NO_GUEST(get_supported_cpuid)
 {
 	int fd = dev_open(ctx->dev->path);
 	struct {
@@ -111,7 +111,7 @@ TEST_CASE(get_supported_cpuid)
 	close(fd);
 }
 
-TEST_CASE(get_msr_index_list)
+TEST_NO_GUEST(get_msr_index_list)
 {
 	int fd = dev_open(ctx->dev->path);
 	struct {
@@ -129,7 +129,7 @@ TEST_CASE(get_msr_index_list)
 }
 
 /* KVM answers unknown system ioctls with -EINVAL (kvm_arch_dev_ioctl), yakvm too. */
-TEST_CASE(unknown_ioctl)
+TEST_NO_GUEST(unknown_ioctl)
 {
 	int fd = dev_open(ctx->dev->path);
 	struct termios t;
@@ -142,7 +142,7 @@ TEST_CASE(unknown_ioctl)
 }
 
 /* VM and vCPU ioctls sent to the system fd are unknown there. */
-TEST_CASE(wrong_fd_type)
+TEST_NO_GUEST(wrong_fd_type)
 {
 	int fd = dev_open(ctx->dev->path);
 	struct kvm_userspace_memory_region r = { .memory_size = 4096 };
@@ -155,7 +155,7 @@ TEST_CASE(wrong_fd_type)
 	close(fd);
 }
 
-TEST_CASE(mmap_system_fd)
+TEST_NO_GUEST(mmap_system_fd)
 {
 	int fd = dev_open(ctx->dev->path);
 

@@ -61,7 +61,7 @@ TEST_CASE(create_and_delete)
 	vm_free(vm);
 }
 
-TEST_CASE(unaligned)
+TEST_NO_GUEST(unaligned)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	uint64_t hva = (uint64_t)anon(2 * MIB);
@@ -104,7 +104,7 @@ static uint64_t user_space_top(void)
 	return (1ULL << 56) - 4096;
 }
 
-TEST_CASE(wrapping_and_out_of_range)
+TEST_NO_GUEST(wrapping_and_out_of_range)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	uint64_t hva = (uint64_t)anon(2 * MIB), user_top = user_space_top();
@@ -129,7 +129,7 @@ TEST_CASE(wrapping_and_out_of_range)
 	vm_free(vm);
 }
 
-TEST_CASE(bad_pointer)
+TEST_NO_GUEST(bad_pointer)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 
@@ -161,7 +161,7 @@ TEST_CASE(flags)
  * Slot ids: below KVM_CAP_NR_MEMSLOTS in each address space; there are
  * KVM_CAP_MULTI_ADDRESS_SPACE of those (x86 KVM: 2, for SMM; yakvm: 1).
  */
-TEST_CASE(slot_ids)
+TEST_NO_GUEST(slot_ids)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	long nr_slots = cap(vm, KVM_CAP_NR_MEMSLOTS);

@@ -204,6 +204,11 @@ void trace_exit(struct vcpu *v)
 	}
 }
 
+void trace_run_failed(struct vcpu *v, int err)
+{
+	record(v, "KVM_RUN failed: %s", strerrorname_np(err) ?: "?");
+}
+
 /* ---------------------------------------------------------------- */
 /* Final state                                                      */
 

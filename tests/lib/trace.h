@@ -50,6 +50,8 @@ void trace_start(struct trace_buf *buf, diff_mask_fn mask);
 /* Called by the VM library (vm.c). */
 void trace_vm_created(struct vm *vm);
 void trace_exit(struct vcpu *v);
+/* KVM_RUN failed with @err (not EINTR). */
+void trace_run_failed(struct vcpu *v, int err);
 void trace_vm_freed(struct vm *vm);
 
 /*
