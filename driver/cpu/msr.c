@@ -275,6 +275,7 @@ static int set_mtrr(struct yakvm_vcpu *vcpu, u32 index, u64 data)
 int yakvm_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct vmcb *vmcb = vcpu->vmcb;
+	u64 cur;
 
 	if (index == MSR_MTRRdefType || mtrr_fixed_index(index) >= 0 ||
 	    (index >= 0x200 && index <= 0x20f))
@@ -336,9 +337,17 @@ int yakvm_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_AMD64_NB_CFG:
 	case MSR_K8_INT_PENDING_MSG:
 		return 0;	/* see yakvm_get_msr() */
+	case MSR_MTRRcap:
+	case MSR_VM_CR:
+	case MSR_AMD64_SYSCFG:
+		/*
+		 * Read-only: a guest write is #GP.  The host may write back
+		 * the value it read (a VMM restoring every listed MSR after
+		 * KVM_GET_MSRS), and nothing else.
+		 */
+		return !host || yakvm_get_msr(vcpu, index, &cur, true) || data != cur;
 	default:
-		/* MTRRcap, VM_CR, SYSCFG are read-only; the rest do not exist. */
-		return 1;
+		return 1;	/* no such MSR */
 	}
 }
 
