@@ -118,7 +118,7 @@ if [ "$selfcheck" = 1 ]; then
 	# leak, skip with and without leave, miss a listed case and print an
 	# unlisted one; then the same without KVM, and a kernel warning.  The
 	# judge must come to exactly the verdicts of tests/selfcheck/expected.txt.
-	boot epyc selfcheck 240
+	boot epyc selfcheck 240 > /dev/null	# its FAILs are on purpose: only the judgement counts
 	judge selfcheck epyc "$res" "$log" "$rc" tests/selfcheck/manifest.txt \
 		tests/selfcheck/allowed-skips.txt once "" > /dev/null
 	got=$(sed -E 's/^(ok|FAIL|skip) ([^ :]*).*/\1 \2/' "$out/judged-selfcheck.results" | sort)
