@@ -16,12 +16,16 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/user-return-notifier.h>
 #include <asm/io.h>
+#include <asm/mem_encrypt.h>
 #include <linux/xarray.h>
 #include <asm/fpu/api.h>
 #include <asm/kvm_vcpu_regs.h>
 #include <asm/svm.h>
 #include <asm/trapnr.h>
+
+#include "irq/irq.h"
 
 #define YAKVM_API_VERSION	12
 #define YAKVM_MAX_VCPUS		64	/* KVM_CAP_MAX_VCPUS and KVM_CAP_MAX_VCPU_ID */
@@ -40,6 +44,15 @@
 #define YAKVM_DR6_FIXED_1	(YAKVM_DR6_INIT & ~YAKVM_DR6_VOLATILE)
 #define YAKVM_DR7_INIT		0x00000400ULL
 #define YAKVM_PAT_INIT		0x0007040600070406ULL
+
+/*
+ * The physical address of a page as the CPU must be given it: with SME
+ * active, the C-bit set (APM 7.10), or the CPU reads it as ciphertext.
+ */
+static inline phys_addr_t yakvm_hw_pa(struct page *page)
+{
+	return __sme_set(page_to_phys(page));
+}
 
 /* Numbering of vcpu->regs[], as the ModRM/REX register encoding. */
 enum yakvm_reg {
@@ -73,12 +86,21 @@ extern phys_addr_t yakvm_msrpm_pa;
 struct yakvm_cpu {
 	struct page *hsave;		/* VM_HSAVE_PA: VMRUN's host save area */
 	struct page *host_vmsave;	/* host state that only VMSAVE/VMLOAD move */
+	phys_addr_t hsave_pa;		/* the addresses as given to the CPU */
+	phys_addr_t host_vmsave_pa;
 	bool enabled;			/* yakvm set EFER.SVME on this CPU */
 	u32 asid_generation;
 	u32 next_asid;
 	u32 max_asid;
 	struct vmcb *last_vmcb;		/* VMCB that last ran here (IBPB, clean bits) */
 	struct irq_work inject_kick;	/* a self-IPI, see run.c */
+
+	/* TSC_AUX, switched lazily (run.c); IRQs off while these change. */
+	struct user_return_notifier tsc_aux_urn;
+	bool tsc_aux_registered;	/* the host value goes back on user return */
+	u64 tsc_aux_host;		/* read when SVM is enabled here */
+	u64 tsc_aux_current;		/* what the MSR holds */
+	u64 tsc_aux_writes;		/* WRMSRs of TSC_AUX, for debugfs */
 };
 
 int yakvm_svm_init(void);
@@ -87,8 +109,11 @@ int yakvm_svm_get(void);		/* one more VM: enable SVM on every CPU */
 void yakvm_svm_put(void);		/* VM gone: disable when it was the last */
 struct yakvm_cpu *yakvm_this_cpu(void);
 int yakvm_svm_users(void);
+struct seq_file;
+void yakvm_svm_show_cpus(struct seq_file *m);
 void yakvm_msrpm_allow(u32 msr, bool read, bool write);
 void yakvm_svm_forget_vmcb(struct vmcb *vmcb);
+void yakvm_svm_drop_tsc_aux(struct yakvm_cpu *pcpu);	/* run.c */
 
 /* ------------------------------------------------------------------ */
 /* memslot.c, npt.c: guest physical memory                             */
@@ -115,10 +140,13 @@ struct yakvm_npt {
 
 struct yakvm_vcpu;
 
+/*
+ * VM-wide counters, each changed under mmu_lock; what vCPUs count in
+ * parallel (nested page faults, MMIO) lives in their own yakvm_vcpu_stats
+ * and is summed when read.
+ */
 struct yakvm_vm_stats {
-	u64 npt_faults;
 	u64 npt_pages_mapped;
-	u64 mmio_faults;
 	u64 slot_changes;
 	u64 remote_flushes;
 };
@@ -143,7 +171,8 @@ struct yakvm_vm {
 	unsigned long accounted_pages;	/* charged to RLIMIT_MEMLOCK */
 
 	u64 tsc_offset;			/* guest TSC starts near zero */
-	bool identity_map_set;
+
+	struct yakvm_vm_irq irq;	/* in-kernel irqchip, PIT, buses (irq/) */
 
 	struct yakvm_vm_stats stats;
 	struct dentry *debugfs;
@@ -243,11 +272,14 @@ struct yakvm_vcpu_stats {
 	u64 injected_irqs;
 	u64 asid_allocs;
 	u64 signal_exits;
+	u64 npt_faults;
+	u64 mmio_faults;
 };
 
 struct yakvm_vcpu {
 	struct yakvm_vm *vm;
 	u32 id;
+	int idx;			/* index in vm->vcpus[] */
 	struct mutex mutex;		/* one ioctl at a time on this vCPU */
 
 	struct vmcb *vmcb;
@@ -274,6 +306,7 @@ struct yakvm_vcpu {
 	struct yakvm_event exception;	/* exception to inject on entry */
 	struct yakvm_event irq;		/* external interrupt (KVM_INTERRUPT) */
 	struct yakvm_soft_event soft;	/* an intercepted INTn/INTO, see debug.c */
+	bool want_irq_window;		/* kvm_run.request_interrupt_window, read once per KVM_RUN */
 	u32 guest_debug;		/* KVM_GUESTDBG_* */
 	bool step_completed;		/* emulated instruction done with TF set */
 	u64 fault_addr;			/* last emulated access that faulted */
@@ -291,7 +324,6 @@ struct yakvm_vcpu {
 	u64 mtrr_var[16];
 	u64 dr[4];			/* DR0-3: intercepted, never loaded */
 	u64 dr7;			/* emulated: guest breakpoints are not armed */
-	u64 tsc_offset_adjust;
 
 	/* The VMM's CPUID table (KVM_SET_CPUID2); without one, the default. */
 	bool cpuid_set;
@@ -355,6 +387,8 @@ void yakvm_free_slots(struct yakvm_vm *vm);
 int yakvm_read_gpa(struct yakvm_vm *vm, u64 gpa, void *buf, unsigned int len);
 int yakvm_write_gpa(struct yakvm_vm *vm, u64 gpa, const void *buf,
 		    unsigned int len);
+int yakvm_cmpxchg_gpa(struct yakvm_vm *vm, u64 gpa, u64 *old, u64 new,
+		      unsigned int size);
 u64 yakvm_max_gpa(void);
 
 /* npt.c */
@@ -363,6 +397,9 @@ void yakvm_npt_destroy(struct yakvm_vm *vm);
 int yakvm_npt_map(struct yakvm_vm *vm, u64 gfn, struct page *page,
 		  bool writable);
 void yakvm_npt_unmap(struct yakvm_vm *vm, u64 gfn, u64 npages);
+void yakvm_npt_prune(struct yakvm_vm *vm, u64 gfn, u64 npages,
+		     struct list_head *freed);
+void yakvm_npt_free_tables(struct yakvm_vm *vm, struct list_head *freed);
 phys_addr_t yakvm_npt_root_pa(struct yakvm_vm *vm);
 
 /* vcpu.c */
@@ -386,6 +423,7 @@ long yakvm_interrupt_ioctl(struct yakvm_vcpu *vcpu, void __user *argp);
 /* debug.c */
 bool yakvm_singlestepping(struct yakvm_vcpu *vcpu);
 long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp);
+void yakvm_apply_guest_debug(struct yakvm_vcpu *vcpu);
 int yakvm_handle_db(struct yakvm_vcpu *vcpu);
 int yakvm_handle_bp(struct yakvm_vcpu *vcpu);
 int yakvm_handle_swint(struct yakvm_vcpu *vcpu);
@@ -399,8 +437,6 @@ static inline void yakvm_inject_ud(struct yakvm_vcpu *vcpu)
 {
 	yakvm_queue_exception(vcpu, X86_TRAP_UD, false, 0);
 }
-
-void yakvm_kick(struct yakvm_vcpu *vcpu);
 
 /* vmenter.S */
 bool __yakvm_clgi(void);
@@ -449,6 +485,7 @@ u64 yakvm_seg_base(struct yakvm_vcpu *vcpu, int seg);
 #define YAKVM_GVA_OK		0
 #define YAKVM_GVA_FAULT		1	/* #PF injected-able: see pf_error */
 #define YAKVM_GVA_NOT_RAM	2	/* page table or data outside RAM */
+#define YAKVM_GVA_RETRY		3	/* internal: an entry changed under the walk */
 
 /* decode.c */
 enum yakvm_seg {
@@ -489,6 +526,7 @@ struct yakvm_insn {
 int yakvm_decode_prefixes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
+int yakvm_decode_mov_cr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 
 /* alu.c */
 u64 yakvm_alu(struct yakvm_vcpu *vcpu, enum yakvm_alu_op op, u64 dst, u64 src,
@@ -516,6 +554,17 @@ u64 yakvm_supported_xcr0(void);
 u64 yakvm_guest_xcr0_mask(struct yakvm_vcpu *vcpu);
 u32 yakvm_cpuid_signature(struct yakvm_vcpu *vcpu);
 
+enum yakvm_cpuid_reg {
+	YAKVM_CPUID_EAX, YAKVM_CPUID_EBX, YAKVM_CPUID_ECX, YAKVM_CPUID_EDX,
+};
+
+bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
+			   enum yakvm_cpuid_reg reg, unsigned int bit);
+
+/* cr.c */
+bool yakvm_sregs_valid(struct yakvm_vcpu *vcpu, const struct kvm_sregs *k);
+int yakvm_handle_cr4_write(struct yakvm_vcpu *vcpu);
+
 /* stats.c */
 struct yakvm_counters {
 	atomic_long_t vms;
@@ -533,5 +582,10 @@ void yakvm_stats_exit(void);
 void yakvm_stats_vm_add(struct yakvm_vm *vm);
 void yakvm_stats_vm_remove(struct yakvm_vm *vm);
 void yakvm_stats_vcpu_add(struct yakvm_vcpu *vcpu);
+
+/* stress.c */
+struct dentry;
+void yakvm_stress_init(struct dentry *parent);
+void yakvm_stress_exit(void);
 
 #endif /* YAKVM_H */

@@ -109,8 +109,8 @@ boot() {		# boot CPU MODE TIMEOUT [testvm.sh args]: runs the VM; sets res, log, 
 	rc=${PIPESTATUS[0]}
 }
 
-echo "== host-side checks: build warnings, sparse, checkpatch, the inventory"
-count_results < <(scripts/style.sh; $python scripts/inventory.py manifest --check)
+echo "== host-side checks: build warnings, sparse, checkpatch, unit tests, the inventory"
+count_results < <(scripts/style.sh; scripts/unit.sh; $python scripts/inventory.py manifest --check)
 
 if [ "$selfcheck" = 1 ]; then
 	echo "== harness self-check: the runner and the judge on tests that fail on purpose"

@@ -212,6 +212,30 @@ find_entry(const struct kvm_cpuid_entry2 *table, int n, u32 function, u32 index)
 	return NULL;
 }
 
+/* The CPUID table the guest sees: the VMM's, or without one the supported table. */
+static const struct kvm_cpuid_entry2 *guest_entry(struct yakvm_vcpu *vcpu,
+						  u32 function, u32 index)
+{
+	if (vcpu->cpuid_set)
+		return find_entry(vcpu->cpuid, vcpu->cpuid_nent, function, index);
+	return find_entry(supported, nr_supported, function, index);
+}
+
+bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
+			   enum yakvm_cpuid_reg reg, unsigned int bit)
+{
+	const struct kvm_cpuid_entry2 *e = guest_entry(vcpu, function, index);
+	u32 regs[4];
+
+	if (!e)
+		return false;
+	regs[YAKVM_CPUID_EAX] = e->eax;
+	regs[YAKVM_CPUID_EBX] = e->ebx;
+	regs[YAKVM_CPUID_ECX] = e->ecx;
+	regs[YAKVM_CPUID_EDX] = e->edx;
+	return regs[reg] & BIT(bit);
+}
+
 /* RDX at reset: the family/model/stepping from the guest's CPUID, as KVM. */
 u32 yakvm_cpuid_signature(struct yakvm_vcpu *vcpu)
 {
@@ -241,10 +265,7 @@ int yakvm_handle_cpuid(struct yakvm_vcpu *vcpu)
 	const struct kvm_cpuid_entry2 *e;
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
 
-	if (vcpu->cpuid_set)
-		e = find_entry(vcpu->cpuid, vcpu->cpuid_nent, function, index);
-	else
-		e = find_entry(supported, nr_supported, function, index);
+	e = guest_entry(vcpu, function, index);
 	if (e) {
 		eax = e->eax;
 		ebx = e->ebx;

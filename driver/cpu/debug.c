@@ -29,12 +29,33 @@ bool yakvm_singlestepping(struct yakvm_vcpu *vcpu)
 	return vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP;
 }
 
+/*
+ * The VMCB state the debugger's choice needs: TF while single-stepping, the
+ * #BP and INTn intercepts for software breakpoints.  Also called after a
+ * reset rebuilt the VMCB (a SHUTDOWN), so a debugger keeps its breakpoints.
+ */
+void yakvm_apply_guest_debug(struct yakvm_vcpu *vcpu)
+{
+	struct vmcb *vmcb = vcpu->vmcb;
+	u32 *exceptions = &vmcb->control.intercepts[INTERCEPT_EXCEPTION];
+	u32 *intn_word = &vmcb->control.intercepts[INTERCEPT_INTn / 32];
+
+	if (yakvm_singlestepping(vcpu))
+		vmcb->save.rflags |= X86_EFLAGS_TF;
+	if (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP) {
+		*exceptions |= BIT(X86_TRAP_BP);
+		*intn_word |= INTN_BIT;
+	} else {
+		*exceptions &= ~BIT(X86_TRAP_BP);
+		*intn_word &= ~INTN_BIT;
+	}
+	yakvm_vmcb_dirty(vmcb, YAKVM_DIRTY_INTERCEPTS);
+}
+
 long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp)
 {
 	struct vmcb *vmcb = vcpu->vmcb;
 	struct kvm_guest_debug dbg;
-	u32 *exceptions = &vmcb->control.intercepts[INTERCEPT_EXCEPTION];
-	u32 *intn_word = &vmcb->control.intercepts[INTERCEPT_INTn / 32];
 
 	if (copy_from_user(&dbg, argp, sizeof(dbg)))
 		return -EFAULT;
@@ -55,17 +76,7 @@ long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp)
 			vcpu->step_completed = false;
 	}
 	vcpu->guest_debug = dbg.control;
-	if (yakvm_singlestepping(vcpu))
-		vmcb->save.rflags |= X86_EFLAGS_TF;
-
-	if (dbg.control & KVM_GUESTDBG_USE_SW_BP) {
-		*exceptions |= BIT(X86_TRAP_BP);
-		*intn_word |= INTN_BIT;
-	} else {
-		*exceptions &= ~BIT(X86_TRAP_BP);
-		*intn_word &= ~INTN_BIT;
-	}
-	yakvm_vmcb_dirty(vmcb, YAKVM_DIRTY_INTERCEPTS);
+	yakvm_apply_guest_debug(vcpu);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) "yakvm: " fmt
 
+#include <linux/nospec.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/apicdef.h>
@@ -97,7 +98,8 @@ int yakvm_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		return 0;
 	}
 	if (index >= 0x200 && index <= 0x20f) {
-		*data = vcpu->mtrr_var[index - 0x200];
+		*data = vcpu->mtrr_var[array_index_nospec(index - 0x200,
+							  ARRAY_SIZE(vcpu->mtrr_var))];
 		return 0;
 	}
 	switch (index) {
@@ -262,7 +264,8 @@ static int set_mtrr(struct yakvm_vcpu *vcpu, u32 index, u64 data)
 		return 0;
 	}
 	if (index >= 0x200 && index <= 0x20f) {
-		vcpu->mtrr_var[index - 0x200] = data;
+		vcpu->mtrr_var[array_index_nospec(index - 0x200,
+						  ARRAY_SIZE(vcpu->mtrr_var))] = data;
 		return 0;
 	}
 	/* MTRRdefType: type in bits 7:0, FE bit 10, E bit 11. */

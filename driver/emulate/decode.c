@@ -413,7 +413,9 @@ int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
 }
 
 /* 0F 21 /r (MOV reg, DRn) and 0F 23 /r (MOV DRn, reg). */
-int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
+/* MOV to or from a control (0F 20/22) or debug register (0F 21/23). */
+static int decode_mov_special(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn,
+			      u8 from, u8 to)
 {
 	unsigned int p;
 	int r;
@@ -423,7 +425,7 @@ int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
 		return r;
 	p = insn->prefix_len;
 	if (p + 2 >= insn->len || insn->bytes[p] != 0x0f ||
-	    (insn->bytes[p + 1] != 0x21 && insn->bytes[p + 1] != 0x23))
+	    (insn->bytes[p + 1] != from && insn->bytes[p + 1] != to))
 		return -EINVAL;
 	r = decode_modrm(insn, p + 2);
 	if (r < 0)
@@ -431,4 +433,14 @@ int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
 	/* The ModRM mod field is ignored: the operand is always a register. */
 	insn->len = p + 3;
 	return 0;
+}
+
+int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
+{
+	return decode_mov_special(vcpu, insn, 0x21, 0x23);
+}
+
+int yakvm_decode_mov_cr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn)
+{
+	return decode_mov_special(vcpu, insn, 0x20, 0x22);
 }

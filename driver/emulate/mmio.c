@@ -267,6 +267,22 @@ static int emulate_mmio(struct yakvm_vcpu *vcpu, u64 gpa, bool write)
 	return yakvm_user_exit(vcpu, KVM_EXIT_MMIO);
 }
 
+/* KVM_INTERNAL_ERROR_DELIVERY_EV, with the event, the exit and the address. */
+static int delivery_error(struct yakvm_vcpu *vcpu, u64 gpa)
+{
+	struct vmcb_control_area *c = &vcpu->vmcb->control;
+	struct kvm_run *run = vcpu->run;
+
+	run->internal.suberror = KVM_INTERNAL_ERROR_DELIVERY_EV;
+	run->internal.ndata = 5;
+	run->internal.data[0] = c->exit_int_info;
+	run->internal.data[1] = c->exit_code;
+	run->internal.data[2] = c->exit_info_1;
+	run->internal.data[3] = gpa;
+	run->internal.data[4] = vcpu->last_cpu;
+	return yakvm_user_exit(vcpu, KVM_EXIT_INTERNAL_ERROR);
+}
+
 int yakvm_handle_npf(struct yakvm_vcpu *vcpu)
 {
 	struct vmcb_control_area *c = &vcpu->vmcb->control;
@@ -274,12 +290,20 @@ int yakvm_handle_npf(struct yakvm_vcpu *vcpu)
 	u64 gpa = c->exit_info_2;
 	int r;
 
-	vcpu->vm->stats.npt_faults++;
+	vcpu->stats.npt_faults++;
 	r = map_guest_ram(vcpu, gpa, error & NPF_WRITE);
 	if (r)
 		return r > 0 ? 1 : r;
 
-	vcpu->vm->stats.mmio_faults++;
+	vcpu->stats.mmio_faults++;
+	/*
+	 * The CPU was delivering an event (EXITINTINFO, APM 15.7.2) and its
+	 * IDT, GDT or stack access hit MMIO: that is no instruction to
+	 * emulate -- the bytes at RIP belong to an instruction that already
+	 * ran or has not started.  Like KVM since 6.14, tell user space.
+	 */
+	if (vcpu->vmcb->control.exit_int_info & SVM_EXITINTINFO_VALID)
+		return delivery_error(vcpu, gpa);
 	/* Code or page tables in MMIO cannot be emulated. */
 	if (error & (NPF_FETCH | NPF_IN_WALK))
 		return yakvm_emulation_error(vcpu, NULL, 0);

@@ -49,28 +49,45 @@ struct walk {
 	bool allow_w, allow_u, allow_x;
 };
 
-/* Reads the entry at @gpa, and sets its accessed bit the way a CPU would. */
+/*
+ * Reads the entry at @gpa and sets its accessed bit the way a CPU does: with
+ * a locked compare-and-exchange, so that a concurrent update of the entry
+ * by another vCPU (or the VMM) is never undone.  An entry that changed in
+ * between is simply read again.  A table in a read-only slot keeps its bits.
+ */
 static int read_pte(struct walk *w, u64 gpa, u64 *pte, unsigned int size)
 {
 	struct yakvm_vm *vm = w->vcpu->vm;
 	u64 v = 0;
+	int r;
 
 	if (yakvm_read_gpa(vm, gpa, &v, size))
 		return YAKVM_GVA_NOT_RAM;
-	*pte = v;
-	if ((v & PTE_P) && !(v & PTE_A)) {
-		v |= PTE_A;
-		yakvm_write_gpa(vm, gpa, &v, size);
+	while ((v & PTE_P) && !(v & PTE_A)) {
+		r = yakvm_cmpxchg_gpa(vm, gpa, &v, v | PTE_A, size);
+		if (!r)
+			v |= PTE_A;
+		if (r != -EAGAIN)
+			break;
 	}
+	*pte = v;
 	return YAKVM_GVA_OK;
 }
 
-static void set_dirty(struct walk *w, u64 gpa, u64 pte, unsigned int size)
+/*
+ * The dirty bit of the leaf entry, for a write.  If the entry is no longer
+ * what the walk read, the walk starts again: it may now translate to
+ * something else, or not at all.
+ */
+static int set_dirty(struct walk *w, u64 gpa, u64 pte, unsigned int size)
 {
-	if (w->acc == YAKVM_ACCESS_WRITE && !(pte & PTE_D)) {
-		pte |= PTE_D;
-		yakvm_write_gpa(w->vcpu->vm, gpa, &pte, size);
-	}
+	u64 old = pte;
+	int r;
+
+	if (w->acc != YAKVM_ACCESS_WRITE || (pte & PTE_D))
+		return YAKVM_GVA_OK;
+	r = yakvm_cmpxchg_gpa(w->vcpu->vm, gpa, &old, pte | PTE_D, size);
+	return r == -EAGAIN ? YAKVM_GVA_RETRY : YAKVM_GVA_OK;
 }
 
 static void note_rights(struct walk *w, u64 pte)
@@ -127,7 +144,9 @@ static int walk32(struct walk *w, u32 va, u64 cr3, u64 *gpa, u32 *pf_error)
 		return not_present(w, pf_error);
 	note_rights(w, pde);
 	if (pse && (pde & PTE_PS)) {
-		set_dirty(w, pde_gpa, pde, 4);
+		r = set_dirty(w, pde_gpa, pde, 4);
+		if (r)
+			return r;
 		/* PSE-36: PDE bits 20:13 are physical address bits 39:32. */
 		*gpa = (pde & 0xffc00000) | ((pde >> 13) & 0xff) << 32 |
 		       (va & 0x3fffff);
@@ -140,7 +159,9 @@ static int walk32(struct walk *w, u32 va, u64 cr3, u64 *gpa, u32 *pf_error)
 	if (!(pte & PTE_P))
 		return not_present(w, pf_error);
 	note_rights(w, pte);
-	set_dirty(w, pte_gpa, pte, 4);
+	r = set_dirty(w, pte_gpa, pte, 4);
+	if (r)
+		return r;
 	*gpa = (pte & 0xfffff000) | (va & 0xfff);
 	return check_rights(w, pf_error);
 }
@@ -173,7 +194,9 @@ static int walk64(struct walk *w, u64 va, u64 cr3, int levels, u64 *gpa,
 				   !(levels == 3 && level == 3))) {
 			u64 mask = (1ULL << shift) - 1;
 
-			set_dirty(w, pte_gpa, pte, 8);
+			r = set_dirty(w, pte_gpa, pte, 8);
+			if (r)
+				return r;
 			*gpa = (pte & PTE_ADDR & ~mask) | (va & mask);
 			return check_rights(w, pf_error);
 		}
@@ -187,8 +210,8 @@ static int walk64(struct walk *w, u64 va, u64 cr3, int levels, u64 *gpa,
  * with the #PF error code the CPU would report, or YAKVM_GVA_NOT_RAM when a
  * page table lies outside guest RAM.
  */
-int yakvm_gva_to_gpa(struct yakvm_vcpu *vcpu, u64 gva, enum yakvm_access acc,
-		     u64 *gpa, u32 *pf_error)
+static int walk_tables(struct yakvm_vcpu *vcpu, u64 gva,
+		       enum yakvm_access acc, u64 *gpa, u32 *pf_error)
 {
 	struct vmcb_save_area *s = &vcpu->vmcb->save;
 	struct walk w = {
@@ -213,6 +236,24 @@ int yakvm_gva_to_gpa(struct yakvm_vcpu *vcpu, u64 gva, enum yakvm_access acc,
 	if (s->cr4 & X86_CR4_PAE)
 		return walk64(&w, (u32)gva, s->cr3, 3, gpa, pf_error);
 	return walk32(&w, (u32)gva, s->cr3, gpa, pf_error);
+}
+
+/* A guest that keeps rewriting the entry under the walk gets this many tries. */
+#define WALK_RETRIES	64
+
+/*
+ * Translate a guest linear address.  Returns YAKVM_GVA_OK, YAKVM_GVA_FAULT
+ * with the #PF error code the CPU would report, or YAKVM_GVA_NOT_RAM when a
+ * page table lies outside guest RAM (or the guest rewrote it endlessly).
+ */
+int yakvm_gva_to_gpa(struct yakvm_vcpu *vcpu, u64 gva, enum yakvm_access acc,
+		     u64 *gpa, u32 *pf_error)
+{
+	int tries, r = YAKVM_GVA_RETRY;
+
+	for (tries = 0; tries < WALK_RETRIES && r == YAKVM_GVA_RETRY; tries++)
+		r = walk_tables(vcpu, gva, acc, gpa, pf_error);
+	return r == YAKVM_GVA_RETRY ? YAKVM_GVA_NOT_RAM : r;
 }
 
 /*

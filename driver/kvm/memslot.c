@@ -123,15 +123,23 @@ static void slot_unpin_all(struct yakvm_vm *vm, struct yakvm_slot *slot)
 	slot->npinned = 0;
 }
 
-/* Removes @slot's translations from the NPT; every vCPU is out of the guest after. */
+/*
+ * Removes @slot's translations from the NPT, and the tables that map
+ * nothing else any more (so moving a slot around does not leave tables
+ * behind); every vCPU is out of the guest, and will flush, before the
+ * tables are freed and the caller unpins the pages.
+ */
 static void slot_unmap(struct yakvm_vm *vm, struct yakvm_slot *slot)
 {
 	struct page *page;
 	unsigned long idx;
+	LIST_HEAD(freed);
 
 	xa_for_each(&slot->pages, idx, page)
 		yakvm_npt_unmap(vm, slot->base_gfn + idx, 1);
+	yakvm_npt_prune(vm, slot->base_gfn, slot->npages, &freed);
 	yakvm_vm_kick_all(vm, YAKVM_REQ_TLB_FLUSH);
+	yakvm_npt_free_tables(vm, &freed);
 }
 
 static void slot_free(struct yakvm_vm *vm, struct yakvm_slot *slot)
@@ -283,6 +291,49 @@ static int access_gpa(struct yakvm_vm *vm, u64 gpa, void *buf,
 		buf += n;
 		len -= n;
 	}
+	mutex_unlock(&vm->mmu_lock);
+	return r;
+}
+
+/*
+ * Compare-and-exchange a naturally aligned 4- or 8-byte value in guest RAM,
+ * atomically with respect to the guest's other vCPUs (for page-table A/D
+ * bits, paging.c).  Returns 0 when *@old was there and is now @new;
+ * -EAGAIN with *@old set to what is there otherwise; -ENOENT, -EPERM or a
+ * pinning error as access_gpa.
+ */
+int yakvm_cmpxchg_gpa(struct yakvm_vm *vm, u64 gpa, u64 *old, u64 new,
+		      unsigned int size)
+{
+	struct yakvm_slot *slot;
+	struct page *page;
+	void *va;
+	int r;
+
+	if ((size != 4 && size != 8) || (gpa & (size - 1)))
+		return -EINVAL;
+	mutex_lock(&vm->mmu_lock);
+	slot = yakvm_find_slot(vm, gpa >> PAGE_SHIFT);
+	r = -ENOENT;
+	if (!slot)
+		goto out;
+	r = -EPERM;
+	if (slot->flags & KVM_MEM_READONLY)
+		goto out;
+	r = yakvm_slot_page(vm, slot, gpa >> PAGE_SHIFT, &page);
+	if (r)
+		goto out;
+	va = kmap_local_page(page) + offset_in_page(gpa);
+	if (size == 8) {
+		r = try_cmpxchg64((u64 *)va, old, new) ? 0 : -EAGAIN;
+	} else {
+		u32 o = *old;
+
+		r = try_cmpxchg((u32 *)va, &o, (u32)new) ? 0 : -EAGAIN;
+		*old = o;
+	}
+	kunmap_local(va);
+out:
 	mutex_unlock(&vm->mmu_lock);
 	return r;
 }

@@ -5,6 +5,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <asm/mem_encrypt.h>
 
 #include "yakvm.h"
 
@@ -30,13 +31,21 @@ DEFINE_SHOW_ATTRIBUTE(objects);
 static int vm_show(struct seq_file *m, void *unused)
 {
 	struct yakvm_vm *vm = m->private;
+	u64 npt_faults = 0, mmio_faults = 0;
+	/* vcpus[] up to nr_vcpus is filled in (release in yakvm_create_vcpu). */
+	int i, n = smp_load_acquire(&vm->nr_vcpus);
+
+	for (i = 0; i < n; i++) {
+		npt_faults += READ_ONCE(vm->vcpus[i]->stats.npt_faults);
+		mmio_faults += READ_ONCE(vm->vcpus[i]->stats.mmio_faults);
+	}
 
 	seq_printf(m, "vcpus %d\n", READ_ONCE(vm->nr_vcpus));
 	seq_printf(m, "pinned_pages %lu\n", READ_ONCE(vm->pinned_pages));
 	seq_printf(m, "npt_table_pages %lu\n", READ_ONCE(vm->npt.table_pages));
 	seq_printf(m, "npt_mapped_pages %lu\n", READ_ONCE(vm->npt.mapped_pages));
-	seq_printf(m, "npt_faults %llu\n", READ_ONCE(vm->stats.npt_faults));
-	seq_printf(m, "mmio_faults %llu\n", READ_ONCE(vm->stats.mmio_faults));
+	seq_printf(m, "npt_faults %llu\n", npt_faults);
+	seq_printf(m, "mmio_faults %llu\n", mmio_faults);
 	seq_printf(m, "slot_changes %llu\n", READ_ONCE(vm->stats.slot_changes));
 	seq_printf(m, "remote_flushes %llu\n", READ_ONCE(vm->stats.remote_flushes));
 	return 0;
@@ -45,11 +54,13 @@ DEFINE_SHOW_ATTRIBUTE(vm);
 
 /* Names of the exits a guest commonly causes (APM appendix C). */
 static const char *const exit_names[YAKVM_EXIT_BUCKETS] = {
+	[SVM_EXIT_WRITE_CR4] = "cr4_write",
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = "dr",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB] = "db",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP] = "bp",
 	[SVM_EXIT_SWINT] = "swint",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC] = "ac",
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = "mc",
 	[SVM_EXIT_INTR] = "intr",
 	[SVM_EXIT_NMI] = "nmi",
 	[SVM_EXIT_SMI] = "smi",
@@ -109,6 +120,8 @@ static int vcpu_show(struct seq_file *m, void *unused)
 		   READ_ONCE(st->injected_exceptions));
 	seq_printf(m, "injected_irqs %llu\n", READ_ONCE(st->injected_irqs));
 	seq_printf(m, "asid_allocs %llu\n", READ_ONCE(st->asid_allocs));
+	seq_printf(m, "npt_faults %llu\n", READ_ONCE(st->npt_faults));
+	seq_printf(m, "mmio_faults %llu\n", READ_ONCE(st->mmio_faults));
 	seq_printf(m, "signal_exits %llu\n", READ_ONCE(st->signal_exits));
 	for (i = 0; i < YAKVM_EXIT_BUCKETS; i++) {
 		u64 n = READ_ONCE(st->exit_codes[i]);
@@ -137,15 +150,54 @@ static int vcpu_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vcpu);
 
+/*
+ * A read-only view of the VMCB control fields and the vCPU's ASID state, so
+ * tests can check what the hardware is given (intercepts, int_ctl, the
+ * permission-map addresses).  Read while the vCPU may run: each field is
+ * one aligned load, and a reader only ever sees a value that was there.
+ */
+static int vmcb_show(struct seq_file *m, void *unused)
+{
+	struct yakvm_vcpu *vcpu = m->private;
+	const struct vmcb_control_area *c = &vcpu->vmcb->control;
+	int i;
+
+	for (i = 0; i < MAX_INTERCEPT; i++)
+		seq_printf(m, "intercepts%d 0x%x\n", i, READ_ONCE(c->intercepts[i]));
+	seq_printf(m, "iopm_base_pa 0x%llx\n", READ_ONCE(c->iopm_base_pa));
+	seq_printf(m, "msrpm_base_pa 0x%llx\n", READ_ONCE(c->msrpm_base_pa));
+	seq_printf(m, "asid %u\n", READ_ONCE(c->asid));
+	seq_printf(m, "int_ctl 0x%x\n", READ_ONCE(c->int_ctl));
+	seq_printf(m, "int_vector 0x%x\n", READ_ONCE(c->int_vector));
+	seq_printf(m, "int_state 0x%x\n", READ_ONCE(c->int_state));
+	seq_printf(m, "nested_ctl 0x%llx\n", READ_ONCE(c->nested_ctl));
+	seq_printf(m, "nested_cr3 0x%llx\n", READ_ONCE(c->nested_cr3));
+	seq_printf(m, "vmcb_pa 0x%llx\n", (u64)vcpu->vmcb_pa);
+	seq_printf(m, "asid_generation %u\n", READ_ONCE(vcpu->asid_generation));
+	seq_printf(m, "last_cpu %d\n", READ_ONCE(vcpu->last_cpu));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vmcb);
+
+static int cpus_show(struct seq_file *m, void *unused)
+{
+	yakvm_svm_show_cpus(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cpus);
+
 void yakvm_stats_init(void)
 {
 	yakvm_debugfs = debugfs_create_dir("yakvm", NULL);
 	debugfs_create_file("objects", 0444, yakvm_debugfs, NULL, &objects_fops);
+	debugfs_create_file("cpus", 0444, yakvm_debugfs, NULL, &cpus_fops);
+	yakvm_stress_init(yakvm_debugfs);
 }
 
 void yakvm_stats_exit(void)
 {
 	debugfs_remove_recursive(yakvm_debugfs);
+	yakvm_stress_exit();
 }
 
 void yakvm_stats_vm_add(struct yakvm_vm *vm)
@@ -166,9 +218,11 @@ void yakvm_stats_vm_remove(struct yakvm_vm *vm)
 
 void yakvm_stats_vcpu_add(struct yakvm_vcpu *vcpu)
 {
-	char name[16];
+	char name[24];
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	vcpu->debugfs = debugfs_create_file(name, 0444, vcpu->vm->debugfs,
 					    vcpu, &vcpu_fops);
+	snprintf(name, sizeof(name), "vcpu%u-vmcb", vcpu->id);
+	debugfs_create_file(name, 0444, vcpu->vm->debugfs, vcpu, &vmcb_fops);
 }

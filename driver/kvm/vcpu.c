@@ -24,10 +24,12 @@ static void set_intercept(struct vmcb_control_area *c, int bit)
 /*
  * What the guest may never do natively (design.md §4, APM 15.9-15.13):
  * every SVM instruction (the guest runs with EFER.SVME=1, so they would
- * execute for real), all ports and MSRs not explicitly allowed, host
- * interrupts, debug registers (DR0-3 are not switched by VMRUN), and #DB/#AC,
+ * execute for real), all ports and MSRs not explicitly allowed, CR4 writes
+ * (bits the guest's CPUID hides, cpu/cr.c), host
+ * interrupts, debug registers (DR0-3 are not switched by VMRUN), #DB/#AC,
  * which a guest could otherwise turn into an endless microcode loop
- * (CVE-2015-5307, CVE-2015-8104).
+ * (CVE-2015-5307, CVE-2015-8104), and #MC: a machine check in guest mode is
+ * the host's to handle (run.c), not the guest's.
  */
 static void vmcb_init_control(struct yakvm_vcpu *vcpu)
 {
@@ -41,7 +43,7 @@ static void vmcb_init_control(struct yakvm_vcpu *vcpu)
 		INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI,
 		INTERCEPT_SKINIT, INTERCEPT_RDTSCP, INTERCEPT_WBINVD,
 		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV,
-		INTERCEPT_RDPRU,
+		INTERCEPT_RDPRU, INTERCEPT_CR4_WRITE,
 	};
 	int i;
 
@@ -50,7 +52,8 @@ static void vmcb_init_control(struct yakvm_vcpu *vcpu)
 		set_intercept(c, intercepts[i]);
 	/* MOV from/to DR0-7 (DR8-15 do not exist and raise #UD). */
 	c->intercepts[INTERCEPT_DR] = 0x00ff00ff;
-	c->intercepts[INTERCEPT_EXCEPTION] = BIT(DB_VECTOR) | BIT(AC_VECTOR);
+	c->intercepts[INTERCEPT_EXCEPTION] = BIT(DB_VECTOR) | BIT(AC_VECTOR) |
+					     BIT(MC_VECTOR);
 
 	c->iopm_base_pa = yakvm_iopm_pa;
 	c->msrpm_base_pa = yakvm_msrpm_pa;
@@ -129,6 +132,8 @@ void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu)
 	memset(vcpu->mtrr_var, 0, sizeof(vcpu->mtrr_var));
 	memset(vcpu->dr, 0, sizeof(vcpu->dr));
 	vcpu->dr7 = YAKVM_DR7_INIT;
+	/* A debugger attached with KVM_SET_GUEST_DEBUG stays attached (as KVM). */
+	yakvm_apply_guest_debug(vcpu);
 }
 
 /* ---------------------------------------------------------------- */
@@ -291,59 +296,6 @@ static long vcpu_get_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	return r;
 }
 
-#define VALID_EFER	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-
-static u64 supported_cr4(void)
-{
-	u64 cr4 = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
-		  X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
-		  X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
-
-	if (boot_cpu_has(X86_FEATURE_XSAVE))
-		cr4 |= X86_CR4_OSXSAVE;
-	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
-		cr4 |= X86_CR4_FSGSBASE;
-	if (boot_cpu_has(X86_FEATURE_PCID))
-		cr4 |= X86_CR4_PCIDE;
-	if (boot_cpu_has(X86_FEATURE_SMEP))
-		cr4 |= X86_CR4_SMEP;
-	if (boot_cpu_has(X86_FEATURE_SMAP))
-		cr4 |= X86_CR4_SMAP;
-	if (boot_cpu_has(X86_FEATURE_UMIP))
-		cr4 |= X86_CR4_UMIP;
-	if (boot_cpu_has(X86_FEATURE_LA57))
-		cr4 |= X86_CR4_LA57;
-	return cr4;
-}
-
-/* The consistency rules KVM_SET_SREGS enforces in KVM (api.rst, x86.c). */
-static bool sregs_valid(const struct kvm_sregs *k)
-{
-	bool paging64 = (k->efer & EFER_LME) && (k->cr0 & X86_CR0_PG);
-
-	if (k->efer & ~VALID_EFER)
-		return false;
-	if (k->cr0 >> 32)
-		return false;
-	if ((k->cr0 & X86_CR0_NW) && !(k->cr0 & X86_CR0_CD))
-		return false;
-	if ((k->cr0 & X86_CR0_PG) && !(k->cr0 & X86_CR0_PE))
-		return false;
-	if (k->cr4 & ~supported_cr4())
-		return false;
-	if (paging64) {
-		if (!(k->cr4 & X86_CR4_PAE) || !(k->efer & EFER_LMA))
-			return false;
-		if (k->cr3 >= yakvm_max_gpa())
-			return false;
-	} else if ((k->efer & EFER_LMA) || k->cs.l) {
-		return false;
-	}
-	if (k->cr8 > 15)
-		return false;
-	return true;
-}
-
 static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 {
 	struct vmcb_save_area *s = &vcpu->vmcb->save;
@@ -354,7 +306,7 @@ static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	k = memdup_user(argp, sizeof(*k));
 	if (IS_ERR(k))
 		return PTR_ERR(k);
-	if (!sregs_valid(k)) {
+	if (!yakvm_sregs_valid(vcpu, k)) {
 		r = -EINVAL;
 		goto out;
 	}
@@ -480,7 +432,15 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 
 	switch (ioctl) {
 	case KVM_RUN:
-		r = arg ? -EINVAL : yakvm_vcpu_run(vcpu);
+		/*
+		 * A vCPU runs only once it is counted in vm->vcpus[]: only
+		 * those see kicks and TLB-flush requests (vm.c).  Creation
+		 * holds the mutex until then, so this cannot fail.
+		 */
+		if (WARN_ON_ONCE(vcpu->idx >= smp_load_acquire(&vcpu->vm->nr_vcpus)))
+			r = -EIO;
+		else
+			r = arg ? -EINVAL : yakvm_vcpu_run(vcpu);
 		break;
 	case KVM_GET_REGS:
 		r = vcpu_get_regs(vcpu, argp);
@@ -606,7 +566,7 @@ static struct yakvm_vcpu *vcpu_alloc(struct yakvm_vm *vm, u32 id)
 	atomic_long_inc(&yakvm_counters.vcpus);
 	vcpu->vm = vm;
 	vcpu->id = id;
-	vcpu->vmcb_pa = __sme_set(page_to_phys(virt_to_page(vcpu->vmcb)));
+	vcpu->vmcb_pa = yakvm_hw_pa(virt_to_page(vcpu->vmcb));
 	vcpu->last_cpu = -1;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
@@ -634,18 +594,28 @@ int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id)
 		goto out;
 	}
 	refcount_inc(&vm->users);
+	/*
+	 * The fd is live as soon as it is installed, before the vCPU is in
+	 * vm->vcpus[]: another thread may guess it and call KVM_RUN at once.
+	 * Holding the vCPU's mutex until it is counted makes that wait, so no
+	 * vCPU runs while slot changes would not kick it.
+	 */
+	mutex_lock(&vcpu->mutex);
 	fd = anon_inode_getfd("yakvm-vcpu", &yakvm_vcpu_fops, vcpu,
 			      O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
+		mutex_unlock(&vcpu->mutex);
 		/* The VM fd is still open (we are in its ioctl): not the last ref. */
 		refcount_dec(&vm->users);
 		yakvm_vcpu_free(vcpu);
 		goto out;
 	}
+	vcpu->idx = vm->nr_vcpus;
 	vm->vcpus[vm->nr_vcpus] = vcpu;
-	/* Pairs with smp_load_acquire() in yakvm_vm_kick_all(). */
+	/* Pairs with smp_load_acquire() in yakvm_vm_kick_all() and KVM_RUN. */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
 	yakvm_stats_vcpu_add(vcpu);
+	mutex_unlock(&vcpu->mutex);
 out:
 	mutex_unlock(&vm->lock);
 	return fd;

@@ -53,6 +53,7 @@ static void kick_noop(void *info)
  * none is still running on state that predates the request.  A vCPU in guest
  * mode takes the IPI as an INTR #VMEXIT; smp_call_function_many() returns
  * once each target CPU has run the (empty) handler, i.e. left the guest.
+ * Called with mmu_lock held (the slot and NPT changes it publishes).
  */
 void yakvm_vm_kick_all(struct yakvm_vm *vm, unsigned long request)
 {
@@ -60,6 +61,7 @@ void yakvm_vm_kick_all(struct yakvm_vm *vm, unsigned long request)
 	int i, n;
 	bool have_mask;
 
+	lockdep_assert_held(&vm->mmu_lock);
 	have_mask = zalloc_cpumask_var(&cpus, GFP_KERNEL);
 	/* Pairs with smp_store_release() in yakvm_create_vcpu(). */
 	n = smp_load_acquire(&vm->nr_vcpus);
@@ -86,18 +88,18 @@ void yakvm_vm_kick_all(struct yakvm_vm *vm, unsigned long request)
 static long vm_set_identity_map_addr(struct yakvm_vm *vm, void __user *argp)
 {
 	u64 addr;
+	long r;
 
 	if (copy_from_user(&addr, argp, sizeof(addr)))
 		return -EFAULT;
-	/* SVM has no use for the identity map; accept it as KVM does. */
+	/*
+	 * SVM has no use for the identity map (only VMX's real mode needs
+	 * it); as in KVM, it can only be set before the first vCPU exists.
+	 */
 	mutex_lock(&vm->lock);
-	if (vm->nr_vcpus) {
-		mutex_unlock(&vm->lock);
-		return -EINVAL;
-	}
-	vm->identity_map_set = true;
+	r = vm->nr_vcpus ? -EINVAL : 0;
 	mutex_unlock(&vm->lock);
-	return 0;
+	return r;
 }
 
 static long vm_set_memory_region(struct yakvm_vm *vm, void __user *argp)

@@ -14,11 +14,15 @@
 #include <linux/uaccess.h>
 
 #include "yakvm.h"
+#include "cpu/exception_merge.h"
 
 /*
- * Queue an exception for the next entry.  A second exception while one is
- * pending becomes #DF, and anything on top of #DF a triple fault (APM 8.2.9);
- * KVM implements the same double-fault rules.
+ * Queue an exception for the next entry.  One already pending (an event
+ * whose delivery a #VMEXIT interrupted, see yakvm_complete_interrupted_event)
+ * combines with the new one as the CPU would combine them (APM 8.2.9,
+ * cpu/exception_merge.h): a double fault, a triple fault, or the new one
+ * delivered in its place, the instruction that raised the first running
+ * again afterwards.
  */
 void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
 			   u32 error_code)
@@ -26,13 +30,19 @@ void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
 	struct yakvm_event *ex = &vcpu->exception;
 
 	if (ex->pending) {
-		if (ex->vector == X86_TRAP_DF) {
+		switch (yakvm_merge_exceptions(ex->vector, vector)) {
+		case YAKVM_MERGE_TRIPLE_FAULT:
+			ex->pending = false;
 			vcpu->shutdown = true;
 			return;
+		case YAKVM_MERGE_DOUBLE_FAULT:
+			vector = X86_TRAP_DF;
+			has_error = true;
+			error_code = 0;
+			break;
+		case YAKVM_MERGE_SECOND:
+			break;
 		}
-		vector = X86_TRAP_DF;
-		has_error = true;
-		error_code = 0;
 	}
 	ex->pending = true;
 	ex->vector = vector;
@@ -114,8 +124,7 @@ bool yakvm_inject_events(struct yakvm_vcpu *vcpu)
 		vcpu->stats.injected_irqs++;
 		irq = true;
 	}
-	set_vintr(vcpu, vcpu->irq.pending ||
-		  READ_ONCE(vcpu->run->request_interrupt_window));
+	set_vintr(vcpu, vcpu->irq.pending || vcpu->want_irq_window);
 	return irq;
 }
 

@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) "yakvm: " fmt
 
 #include <linux/kvm_para.h>
+#include <linux/nospec.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/xcr.h>
 #include <asm/msr.h>
@@ -163,7 +164,10 @@ int yakvm_skip_instruction(struct yakvm_vcpu *vcpu)
 
 static int handle_nop(struct yakvm_vcpu *vcpu)
 {
-	/* INTR, NMI, SMI: the host handles the event once GIF and IF are set. */
+	/*
+	 * INTR, NMI, SMI: the host handles the event once GIF and IF are set.
+	 * #MC: the host's handler already ran, right after the exit (run.c).
+	 */
 	return 1;
 }
 
@@ -293,6 +297,8 @@ static int handle_dr(struct yakvm_vcpu *vcpu)
 		dr += 2;
 	}
 	reg = &vcpu->regs[insn.modrm_rm];
+	if (dr < 4)
+		dr = array_index_nospec(dr, ARRAY_SIZE(vcpu->dr));
 	if (!write) {
 		if (dr < 4)
 			val = vcpu->dr[dr];
@@ -339,12 +345,14 @@ static int handle_invalid(struct yakvm_vcpu *vcpu)
 typedef int (*exit_handler_t)(struct yakvm_vcpu *vcpu);
 
 static const exit_handler_t exit_handlers[] = {
+	[SVM_EXIT_WRITE_CR4]				= yakvm_handle_cr4_write,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7]	= handle_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7]	= handle_dr,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]		= yakvm_handle_db,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP]		= yakvm_handle_bp,
 	[SVM_EXIT_SWINT]				= yakvm_handle_swint,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]		= handle_ac,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC]		= handle_nop,
 	[SVM_EXIT_INTR]					= handle_nop,
 	[SVM_EXIT_NMI]					= handle_nop,
 	[SVM_EXIT_SMI]					= handle_nop,
@@ -381,6 +389,7 @@ static void count_exit(struct yakvm_vcpu *vcpu, u32 code)
 		bucket = YAKVM_BUCKET_NPF;
 	else if (code >= YAKVM_BUCKET_NPF)
 		bucket = YAKVM_BUCKET_INVALID;
+	bucket = array_index_nospec(bucket, YAKVM_EXIT_BUCKETS);
 	vcpu->stats.exit_codes[bucket]++;
 }
 
@@ -394,8 +403,12 @@ int yakvm_handle_exit(struct yakvm_vcpu *vcpu)
 		return handle_invalid(vcpu);
 	if (code == SVM_EXIT_NPF)
 		return yakvm_handle_npf(vcpu);
-	if (code < ARRAY_SIZE(exit_handlers) && exit_handlers[code])
-		return exit_handlers[code](vcpu);
+	if (code < ARRAY_SIZE(exit_handlers)) {
+		/* The exit code is the guest's doing: no speculation past the bound. */
+		code = array_index_nospec(code, ARRAY_SIZE(exit_handlers));
+		if (exit_handlers[code])
+			return exit_handlers[code](vcpu);
+	}
 
 	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
 	run->internal.ndata = 2;

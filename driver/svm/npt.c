@@ -101,6 +101,63 @@ void yakvm_npt_unmap(struct yakvm_vm *vm, u64 gfn, u64 npages)
 	}
 }
 
+/*
+ * Unlinks the tables under @table (at @level) that map nothing in
+ * [@first, @last] any more and puts them on @freed; returns whether @table
+ * itself is now empty.  The CPU may still hold translations through an
+ * unlinked table: the caller frees them (yakvm_npt_free_tables) only after
+ * every vCPU left the guest and will take a fresh ASID.
+ */
+static bool npt_prune(struct yakvm_vm *vm, u64 *table, int level, u64 base,
+		      u64 first, u64 last, struct list_head *freed)
+{
+	unsigned int shift = (level - 1) * 9;
+	bool empty = true;
+	int i;
+
+	for (i = 0; i < 512; i++) {
+		u64 entry = READ_ONCE(table[i]);
+		u64 start = base + ((u64)i << shift);
+		u64 end = start + (1ULL << shift) - 1;
+		u64 *next;
+
+		if (!(entry & _PAGE_PRESENT))
+			continue;
+		if (level == 1 || end < first || start > last) {
+			empty = false;
+			continue;
+		}
+		next = npt_next_table(entry);
+		if (!npt_prune(vm, next, level - 1, start, first, last, freed)) {
+			empty = false;
+			continue;
+		}
+		WRITE_ONCE(table[i], 0);
+		list_add(&virt_to_page(next)->lru, freed);
+	}
+	return empty;
+}
+
+void yakvm_npt_prune(struct yakvm_vm *vm, u64 gfn, u64 npages,
+		     struct list_head *freed)
+{
+	if (npages)
+		npt_prune(vm, vm->npt.root, vm->npt.levels, 0, gfn,
+			  gfn + npages - 1, freed);
+}
+
+void yakvm_npt_free_tables(struct yakvm_vm *vm, struct list_head *freed)
+{
+	struct page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, freed, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+		vm->npt.table_pages--;
+		atomic_long_dec(&yakvm_counters.npt_pages);
+	}
+}
+
 static void npt_free_table(struct yakvm_vm *vm, u64 *table, int level)
 {
 	int i;

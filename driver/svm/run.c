@@ -14,11 +14,13 @@
 #include <linux/hw_breakpoint.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/user-return-notifier.h>
 #include <linux/vtime.h>
 #include <asm/asm.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
 #include <asm/special_insns.h>
@@ -55,15 +57,6 @@ static bool want_inject_kick(void)
 /* Bits of the VMCB clean field (APM 15.15.3) that yakvm tracks. */
 #define VMCB_CLEAN_ALL	(BIT(YAKVM_DIRTY_LBR + 1) - 1)
 
-void yakvm_kick(struct yakvm_vcpu *vcpu)
-{
-	int cpu = READ_ONCE(vcpu->cpu);
-
-	if (READ_ONCE(vcpu->mode) == YAKVM_IN_GUEST && cpu >= 0 &&
-	    cpu != raw_smp_processor_id())
-		smp_send_reschedule(cpu);
-}
-
 static void assign_asid(struct yakvm_vcpu *vcpu, struct yakvm_cpu *pcpu)
 {
 	struct vmcb_control_area *c = &vcpu->vmcb->control;
@@ -97,33 +90,76 @@ static __always_inline void guest_context_enter(void)
 		rcu_virt_note_context_switch(smp_processor_id());
 }
 
+/*
+ * TSC_AUX is not switched by VMRUN, and the guest can read the CPU's value
+ * without an exit: RDPID cannot be intercepted, and RDTSCP's intercept is
+ * not honoured everywhere (QEMU's emulated SVM ignores it).  So the guest's
+ * value is in the MSR while it runs.  The host only uses its own value in
+ * user space (RDTSCP/RDPID for getcpu), so it is put back lazily, when the
+ * thread returns to user space (a user-return notifier, as KVM does),
+ * not after every exit the module handles itself.
+ */
 static bool has_tsc_aux(void)
 {
 	return boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
 }
 
-/*
- * TSC_AUX is not switched by VMRUN, and the guest can read the CPU's value
- * without an exit: RDPID cannot be intercepted, and RDTSCP's intercept is
- * not honoured everywhere (QEMU's emulated SVM ignores it).  So the guest's
- * value is in the MSR while it runs; returns the host's.
- */
-static u64 load_guest_tsc_aux(struct yakvm_vcpu *vcpu)
+static void tsc_aux_user_return(struct user_return_notifier *urn)
 {
-	u64 host = 0;
+	struct yakvm_cpu *pcpu = container_of(urn, struct yakvm_cpu, tsc_aux_urn);
+	unsigned long flags;
 
-	if (!has_tsc_aux())
-		return 0;
-	rdmsrl(MSR_TSC_AUX, host);
-	if (host != vcpu->tsc_aux)
-		wrmsrl(MSR_TSC_AUX, vcpu->tsc_aux);
-	return host;
+	/* An IPI disabling SVM here (yakvm_svm_drop_tsc_aux) may race with us. */
+	local_irq_save(flags);
+	if (pcpu->tsc_aux_registered) {
+		pcpu->tsc_aux_registered = false;
+		user_return_notifier_unregister(urn);
+	}
+	if (pcpu->tsc_aux_current != pcpu->tsc_aux_host) {
+		wrmsrl(MSR_TSC_AUX, pcpu->tsc_aux_host);
+		pcpu->tsc_aux_current = pcpu->tsc_aux_host;
+		pcpu->tsc_aux_writes++;
+	}
+	local_irq_restore(flags);
 }
 
-static void restore_host_tsc_aux(struct yakvm_vcpu *vcpu, u64 host)
+/* Called with interrupts off on the CPU that is about to run @vcpu. */
+static void load_guest_tsc_aux(struct yakvm_vcpu *vcpu, struct yakvm_cpu *pcpu)
 {
-	if (has_tsc_aux() && host != vcpu->tsc_aux)
-		wrmsrl(MSR_TSC_AUX, host);
+	if (!has_tsc_aux() || pcpu->tsc_aux_current == vcpu->tsc_aux)
+		return;
+	wrmsrl(MSR_TSC_AUX, vcpu->tsc_aux);
+	pcpu->tsc_aux_current = vcpu->tsc_aux;
+	pcpu->tsc_aux_writes++;
+	if (!pcpu->tsc_aux_registered) {
+		pcpu->tsc_aux_urn.on_user_return = tsc_aux_user_return;
+		user_return_notifier_register(&pcpu->tsc_aux_urn);
+		pcpu->tsc_aux_registered = true;
+	}
+}
+
+/* SVM is being turned off here (IRQs off): the host's value goes back now. */
+void yakvm_svm_drop_tsc_aux(struct yakvm_cpu *pcpu)
+{
+	if (pcpu->tsc_aux_registered)
+		tsc_aux_user_return(&pcpu->tsc_aux_urn);
+}
+
+/*
+ * On an #MC intercept the host's machine-check handler has not run: call it
+ * now, on the CPU that took the #MC and before anything could move the
+ * thread (as KVM's svm_handle_mce).  The guest is not told.
+ */
+static void handle_host_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = {
+		.cs = 3,	/* report it as user mode: the guest, not the host kernel */
+		.flags = X86_EFLAGS_IF,
+	};
+
+	do_machine_check(&regs);
+#endif
 }
 
 /*
@@ -135,14 +171,12 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 {
 	struct vmcb *vmcb = vcpu->vmcb;
 	struct yakvm_cpu *pcpu;
-	u64 host_xcr0 = 0, host_tsc_aux;
+	u64 host_xcr0 = 0;
 	u32 host_pkru = 0;
 	bool flush;
 	int cpu;
 
 	preempt_disable();
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
 	local_irq_disable();
 
 	cpu = smp_processor_id();
@@ -166,6 +200,15 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 		preempt_enable();
 		return 1;
 	}
+
+	/*
+	 * The guest's FPU registers are reloaded only now, with interrupts
+	 * off: an interrupt that uses the FPU (kernel_fpu_begin) saves them
+	 * and sets TIF_NEED_FPU_LOAD, and one arriving after an earlier check
+	 * would leave its own data in the registers VMRUN hands the guest.
+	 */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 
 	if (vcpu->last_cpu != cpu || pcpu->last_vmcb != vmcb) {
 		/* Another CPU's TLB or another vCPU's VMCB cache: start clean. */
@@ -209,22 +252,20 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 			xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	}
 	/*
-	 * PKRU is not switched by VMRUN, and a guest may set CR4.PKE itself
-	 * (CR4 writes are not intercepted): keep its value away from the host.
+	 * PKRU is not switched by VMRUN, and a guest whose CPUID offers PKU
+	 * may set CR4.PKE: keep its value away from the host.
 	 */
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
 		host_pkru = rdpkru();
 		if (vcpu->pkru != host_pkru)
 			wrpkru(vcpu->pkru);
 	}
-	host_tsc_aux = load_guest_tsc_aux(vcpu);
+	load_guest_tsc_aux(vcpu, pcpu);
 	vcpu->stats.entries++;
 	vcpu->ran = true;
 
-	__yakvm_vmrun(vcpu->regs, vcpu->vmcb_pa,
-		      page_to_phys(pcpu->host_vmsave));
+	__yakvm_vmrun(vcpu->regs, vcpu->vmcb_pa, pcpu->host_vmsave_pa);
 
-	restore_host_tsc_aux(vcpu, host_tsc_aux);
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
 		vcpu->pkru = rdpkru();
 		if (vcpu->pkru != host_pkru)
@@ -232,8 +273,6 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	}
 	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-	if (cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))
-		indirect_branch_prediction_barrier();
 	stgi();
 	context_tracking_guest_exit();
 	WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
@@ -248,8 +287,20 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	/* #VMEXIT disabled the host's breakpoints (APM 15.5.1). */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
+	if (unlikely(vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + X86_TRAP_MC))
+		handle_host_machine_check();
 	yakvm_complete_interrupted_event(vcpu);
 	vcpu->stats.exits++;
+
+	/*
+	 * VMSCAPE (CVE-2025-40300): the guest may have trained the branch
+	 * predictors the VMM's user-space code will run on; where the host
+	 * asks for it, this CPU flushes them before returning to user space.
+	 * Set here, before preemption is enabled, so it is the CPU that ran
+	 * the guest that flushes.
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
 
 	/* The host interrupt that caused an INTR exit is taken here. */
 	local_irq_enable();
@@ -291,16 +342,23 @@ static void post_run(struct yakvm_vcpu *vcpu)
 int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	u64 cr8 = READ_ONCE(run->cr8);
 	int r;
 
-	/* Without an in-kernel APIC, user space owns the TPR (api.rst, cr8). */
-	if (run->cr8 > 15) {
+	/*
+	 * Every field user space may write is read once, into a local, and
+	 * only the local is checked and used: another thread can change the
+	 * page at any time.  Without an in-kernel APIC, user space owns the
+	 * TPR (api.rst, "cr8").
+	 */
+	if (cr8 > 15) {
 		r = -EINVAL;
 		goto out;
 	}
 	vcpu->vmcb->control.int_ctl &= ~V_TPR_MASK;
-	vcpu->vmcb->control.int_ctl |= run->cr8;
+	vcpu->vmcb->control.int_ctl |= cr8;
 	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_TPR);
+	vcpu->want_irq_window = READ_ONCE(run->request_interrupt_window);
 
 	r = complete_user_exit(vcpu);
 	if (r <= 0)
@@ -338,8 +396,7 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 		r = yakvm_handle_exit(vcpu);
 		if (r <= 0)
 			break;
-		if (READ_ONCE(run->request_interrupt_window) &&
-		    yakvm_ready_for_interrupt(vcpu)) {
+		if (vcpu->want_irq_window && yakvm_ready_for_interrupt(vcpu)) {
 			r = yakvm_user_exit(vcpu, KVM_EXIT_IRQ_WINDOW_OPEN);
 			break;
 		}

@@ -19,6 +19,8 @@
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/reboot.h>
+#include <linux/seq_file.h>
+#include <asm/mem_encrypt.h>
 #include <asm/cpufeature.h>
 #include <asm/io.h>
 #include <asm/msr.h>
@@ -32,6 +34,13 @@ phys_addr_t yakvm_iopm_pa;
 phys_addr_t yakvm_msrpm_pa;
 
 static DEFINE_PER_CPU(struct yakvm_cpu, yakvm_cpus);
+/*
+ * ASID generations only ever grow, across every CPU and every time SVM is
+ * enabled again on one (after an offline/online, or after kvm_amd had its
+ * turn): a vCPU keeps its ASID only while its generation is its CPU's
+ * current one, so a generation number must never come back.
+ */
+static atomic_t asid_generations = ATOMIC_INIT(0);
 static DEFINE_MUTEX(svm_users_lock);
 static int svm_users;		/* VMs alive; protected by svm_users_lock + cpus_read_lock */
 static bool svm_rebooting;
@@ -111,17 +120,21 @@ static void svm_enable_cpu(void *failed)
 		return;
 	}
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
-	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
+	wrmsrl(MSR_VM_HSAVE_PA, c->hsave_pa);
 	c->enabled = true;
 	/*
-	 * Start past the last ASID: the first VMRUN here begins a new
-	 * generation with TLB_CONTROL=1, so no translation tagged by a
-	 * previous user of these ASIDs (kvm_amd, an older yakvm VM) survives.
+	 * A generation no vCPU can hold, and next_asid past the last ASID:
+	 * the first VMRUN here begins yet another generation with
+	 * TLB_CONTROL=1, so no translation tagged by a previous user of these
+	 * ASIDs (kvm_amd, an older yakvm VM) survives either.
 	 */
-	c->asid_generation = 1;
+	c->asid_generation = atomic_inc_return(&asid_generations);
 	c->max_asid = yakvm_svm.nr_asids - 1;
 	c->next_asid = c->max_asid + 1;
 	c->last_vmcb = NULL;
+	if (boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID))
+		rdmsrl(MSR_TSC_AUX, c->tsc_aux_host);
+	c->tsc_aux_current = c->tsc_aux_host;
 }
 
 static void svm_disable_cpu(void *unused)
@@ -130,6 +143,7 @@ static void svm_disable_cpu(void *unused)
 
 	if (!c->enabled)
 		return;
+	yakvm_svm_drop_tsc_aux(c);
 	/* Sets GIF, zeroes VM_HSAVE_PA and clears EFER.SVME (asm/virtext.h). */
 	cpu_svm_disable();
 	c->enabled = false;
@@ -148,6 +162,26 @@ void yakvm_svm_forget_vmcb(struct vmcb *vmcb)
 
 	for_each_possible_cpu(cpu)
 		cmpxchg(&per_cpu_ptr(&yakvm_cpus, cpu)->last_vmcb, vmcb, NULL);
+}
+
+/*
+ * debugfs "cpus": each CPU's SVM state as the hardware was given it (the
+ * VM_HSAVE_PA value and the host VMSAVE area's address) and its ASID
+ * generation, plus the SME C-bit mask those addresses must carry.
+ */
+void yakvm_svm_show_cpus(struct seq_file *m)
+{
+	int cpu;
+
+	seq_printf(m, "sme_mask 0x%llx\n", (u64)sme_me_mask);
+	for_each_possible_cpu(cpu) {
+		struct yakvm_cpu *c = per_cpu_ptr(&yakvm_cpus, cpu);
+
+		seq_printf(m, "cpu %d enabled %d generation %u next_asid %u hsave_pa 0x%llx host_vmsave_pa 0x%llx tsc_aux_writes %llu\n",
+			   cpu, READ_ONCE(c->enabled), READ_ONCE(c->asid_generation),
+			   READ_ONCE(c->next_asid), (u64)c->hsave_pa,
+			   (u64)c->host_vmsave_pa, READ_ONCE(c->tsc_aux_writes));
+	}
 }
 
 int yakvm_svm_users(void)
@@ -276,8 +310,12 @@ static int svm_alloc_maps(void)
 	/* Every port and every MSR is intercepted unless allowed below. */
 	memset(page_address(iopm_pages), 0xff, PAGE_SIZE << IOPM_ORDER);
 	memset(page_address(msrpm_pages), 0xff, PAGE_SIZE << MSRPM_ORDER);
-	yakvm_iopm_pa = page_to_phys(iopm_pages);
-	yakvm_msrpm_pa = page_to_phys(msrpm_pages);
+	/*
+	 * The C-bit too (APM 7.10): with SME active the CPU would otherwise
+	 * read the all-ones maps as ciphertext, i.e. random pass-through.
+	 */
+	yakvm_iopm_pa = yakvm_hw_pa(iopm_pages);
+	yakvm_msrpm_pa = yakvm_hw_pa(msrpm_pages);
 
 	/*
 	 * State that VMSAVE/VMLOAD switch with the guest's VMCB: the guest may
@@ -339,6 +377,9 @@ int yakvm_svm_init(void)
 			r = -ENOMEM;
 			goto err;
 		}
+		/* With SME the CPU reads these pages encrypted: C-bit set. */
+		c->hsave_pa = yakvm_hw_pa(c->hsave);
+		c->host_vmsave_pa = yakvm_hw_pa(c->host_vmsave);
 	}
 	r = svm_alloc_maps();
 	if (r)

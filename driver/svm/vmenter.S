@@ -8,7 +8,9 @@
  * no per-CPU access may run until the host's state is back.
  */
 #include <linux/linkage.h>
+#include <asm/alternative.h>
 #include <asm/asm.h>
+#include <asm/cpufeatures.h>
 #include <asm/kvm_vcpu_regs.h>
 #include <asm/nospec-branch.h>
 
@@ -91,6 +93,27 @@ SYM_FUNC_START(__yakvm_vmrun)
 	mov	%r14, REG(__VCPU_REGS_R14)(%rax)
 	mov	%r15, REG(__VCPU_REGS_R15)(%rax)
 
+	/*
+	 * Leave no guest value in any register, the callee-saved ones
+	 * included: they are reloaded from the stack below, but a load that
+	 * misses could let speculation run on the guest's values first.
+	 * RSP and RAX were restored by #VMEXIT.
+	 */
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%ebx, %ebx
+	xor	%ebp, %ebp
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
+
 	mov	SAVED_VMCB(%rsp), %rax
 	vmsave	%rax
 	mov	SAVED_HOST(%rsp), %rax
@@ -98,21 +121,18 @@ SYM_FUNC_START(__yakvm_vmrun)
 
 	/*
 	 * The guest may have trained the return stack and branch predictors:
-	 * refill the RSB and untrain returns before the first RET (Retbleed,
-	 * SRSO), as KVM does.
+	 * before the first RET, refill the RSB, untrain returns (Retbleed,
+	 * SRSO) and, in SRSO's ibpb-vmexit mode, flush the predictors with an
+	 * IBPB -- that mode turns the RSB fill off because the IBPB covers
+	 * it, so it must happen here and not later in C (as KVM does).
+	 * entry_ibpb clobbers RAX, RCX and RDX, which hold nothing now.
 	 */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
 	UNTRAIN_RET
-
-	/* Leave no guest value in a register the caller may use. */
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+	xor	%eax, %eax
 	xor	%ecx, %ecx
 	xor	%edx, %edx
-	xor	%esi, %esi
-	xor	%edi, %edi
-	xor	%r8d, %r8d
-	xor	%r9d, %r9d
-	xor	%r10d, %r10d
-	xor	%r11d, %r11d
 
 	add	$24, %rsp
 	pop	%rbx

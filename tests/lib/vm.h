@@ -51,6 +51,7 @@ struct vm {
 	bool image_loaded;		/* the test binary is in guest memory */
 	bool tables_built;		/* GDT, IDT, page tables are */
 	int trace_id;			/* the case's VMs, counted (trace.h) */
+	char debugfs[320];		/* yakvm: the VM's debugfs directory */
 	/* What the trace compares at the end besides the registers (trace.h). */
 	struct trace_range {
 		const char *name;
