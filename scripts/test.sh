@@ -10,7 +10,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 threads=single cpus="epyc max" filter="" selfcheck=1
-suite_timeout=${YAKVM_SUITE_TIMEOUT:-900}
+# A hang guard per boot, not a speed limit: a boot takes ~6 min on an idle
+# 2-core machine and more than twice that when other VMs share it.
+suite_timeout=${YAKVM_SUITE_TIMEOUT:-2400}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--threads) threads=$2; shift ;;
