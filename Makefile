@@ -28,7 +28,7 @@ LDFLAGS := -static -pthread
 BIN := $(BUILD)/bin
 
 .PHONY: all env module vmm tests guests run shell test debug bench fuzz stress \
-	clean help sparse check-style initramfs
+	clean help sparse check-style initramfs manifest test-full
 
 # The test VM's initramfs is packed last (0.4 s), so `make` alone leaves
 # everything scripts/test.sh and scripts/testvm.sh boot.
@@ -41,12 +41,14 @@ help:
 	@echo "make run      Debian's kernel under yakvm to a shell (CMD='...' runs guest commands;"
 	@echo "              GUEST=hello-long runs an example guest, VMCMD='...' any test-VM command)"
 	@echo "make test     the whole suite on both CPU models; ends with 'N passed, N failed'"
+	@echo "make test-full  make test plus the slow scenarios (Linux on 4 vCPUs)"
 	@echo "make debug    test VM with gdbstub + gdb with kernel and module symbols"
 	@echo "make shell    test VM with an interactive shell (module loaded)"
 	@echo "make bench    yakvm vs KVM benchmarks (build/bench/)"
 	@echo "make fuzz     long ioctl fuzz run (SEED=, CALLS=)"
 	@echo "make stress   the suite with multi-threaded TCG"
 	@echo "make sparse   sparse (C=1) over the module"
+	@echo "make manifest regenerate tests/manifest.txt, the inventory of expected cases"
 	@echo "make clean"
 
 env:
@@ -59,8 +61,14 @@ include tests/vmm/vmm-tests.mk
 include tests/linux/linux-tests.mk
 include guests/guests.mk
 include tests/step/step.mk
+include tests/selfcheck/selfcheck.mk
 
 initramfs: all
+
+# The inventory of every case the suite must report (docs/testing.md):
+# regenerate after adding, renaming or removing tests, and review the diff.
+manifest: tests
+	@/usr/bin/python3 scripts/inventory.py manifest
 
 run: env
 	@$(MAKE) --no-print-directory initramfs
@@ -77,6 +85,11 @@ debug: env
 test: env
 	@$(MAKE) --no-print-directory initramfs
 	@scripts/test.sh
+
+# make test and the scenarios too slow for it (the inventory's "full" cases).
+test-full: env
+	@$(MAKE) --no-print-directory initramfs
+	@scripts/test.sh --full
 
 stress: env
 	@$(MAKE) --no-print-directory initramfs

@@ -183,3 +183,28 @@ int yakvm_handle_cr4_write(struct yakvm_vcpu *vcpu)
 	yakvm_set_rip(vcpu, vmcb->save.rip + insn.len);
 	return 1;
 }
+
+/*
+ * CR8, the task priority (APM 15.21.1).  With an in-kernel APIC its TPR is
+ * the one copy: V_TPR is loaded from it before each entry and read back
+ * into it after each exit (yakvm_lapic_sync_to/from_vmcb).  Without one,
+ * V_TPR is all there is, and user space owns it (kvm_run->cr8).
+ */
+u64 yakvm_get_cr8(struct yakvm_vcpu *vcpu)
+{
+	if (vcpu->apic)
+		return yakvm_lapic_get_cr8(vcpu);
+	return vcpu->vmcb->control.int_ctl & V_TPR_MASK;
+}
+
+void yakvm_set_cr8(struct yakvm_vcpu *vcpu, u64 cr8)
+{
+	struct vmcb_control_area *c = &vcpu->vmcb->control;
+
+	if (vcpu->apic) {
+		yakvm_lapic_set_cr8(vcpu, cr8);
+		return;
+	}
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | (cr8 & V_TPR_MASK);
+	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_TPR);
+}

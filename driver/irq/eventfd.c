@@ -329,6 +329,20 @@ static bool same_ioeventfd(const struct yakvm_ioeventfd *p,
 	       p->wildcard == wildcard && (wildcard || p->datamatch == args->datamatch);
 }
 
+/*
+ * KVM's collision rule for a new ioeventfd: same bus and address, and
+ * either length 0 on one side, or the same length with a wildcard on one
+ * side or the same datamatch.
+ */
+static bool ioeventfd_collides(const struct yakvm_ioeventfd *p,
+			       const struct yakvm_ioeventfd *q)
+{
+	return p->bus == q->bus && p->addr == q->addr &&
+	       (!p->len || !q->len ||
+		(p->len == q->len &&
+		 (p->wildcard || q->wildcard || p->datamatch == q->datamatch)));
+}
+
 static int ioeventfd_assign(struct yakvm_vm *vm, const struct kvm_ioeventfd *args,
 			    enum yakvm_bus bus)
 {
@@ -353,7 +367,7 @@ static int ioeventfd_assign(struct yakvm_vm *vm, const struct kvm_ioeventfd *arg
 	mutex_lock(&vm->irq.lock);
 	r = -EEXIST;
 	list_for_each_entry(other, &vm->irq.ioeventfds, list)
-		if (same_ioeventfd(other, args, bus))
+		if (ioeventfd_collides(other, p))
 			goto err_unlock;
 	r = yakvm_io_bus_register(vm, bus, p->addr, max(p->len, 1), &p->dev);
 	if (r)

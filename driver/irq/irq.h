@@ -174,6 +174,13 @@ void yakvm_irq_kick_extint(struct yakvm_vm *vm);
 void yakvm_irq_mask_changed(struct yakvm_vm *vm, u32 irqchip, u32 pin,
 			    bool masked);
 
+/*
+ * Split irqchip: whether @vcpu's EOI of @vector goes to the VMM's IOAPIC --
+ * a level-triggered MSI route of one of its pins (GSI < nr_ioapic_routes)
+ * uses the vector and names the vCPU (KVM's scan of the IOAPIC routes).
+ */
+bool yakvm_irq_split_eoi_wanted(struct yakvm_vcpu *vcpu, int vector);
+
 /* An MSI (address/data, Intel/AMD compatibility format) as an APIC interrupt. */
 void yakvm_msi_to_lapic_irq(const struct kvm_irq_routing_msi *msi,
 			    struct yakvm_lapic_irq *irq);
@@ -204,8 +211,12 @@ int yakvm_lapic_pending_vector(struct yakvm_vcpu *vcpu);	/* or -1 */
 bool yakvm_lapic_has_pending(struct yakvm_vcpu *vcpu);	/* blocked by PPR or not */
 void yakvm_lapic_ack(struct yakvm_vcpu *vcpu, int vector);
 bool yakvm_lapic_accepts_extint(struct yakvm_vcpu *vcpu);
+/* V_TPR from the TPR before each entry, and back after each exit. */
 void yakvm_lapic_sync_to_vmcb(struct yakvm_vcpu *vcpu);
 void yakvm_lapic_sync_from_vmcb(struct yakvm_vcpu *vcpu);
+/* CR8: TPR[7:4]. */
+u64 yakvm_lapic_get_cr8(struct yakvm_vcpu *vcpu);
+void yakvm_lapic_set_cr8(struct yakvm_vcpu *vcpu, u64 cr8);
 /* MMIO at the APIC base: true when it was the APIC's (xAPIC mode). */
 bool yakvm_lapic_mmio(struct yakvm_vcpu *vcpu, u64 gpa, int len, void *val,
 		      bool write);
@@ -346,6 +357,7 @@ struct yakvm_vm_irq {
 	/* Set once by KVM_CREATE_IRQCHIP (or KVM_CAP_SPLIT_IRQCHIP); never cleared. */
 	bool lapic_in_kernel;
 	bool split;			/* IOAPIC and PIC in user space */
+	u32 nr_ioapic_routes;		/* split: GSIs below this are the VMM's IOAPIC pins */
 	struct yakvm_pic *pic;
 	struct yakvm_ioapic *ioapic;
 	struct yakvm_pit *pit;

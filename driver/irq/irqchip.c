@@ -42,7 +42,7 @@ void yakvm_irq_destroy(struct yakvm_vm *vm)
  * Both creation ioctls: vm->lock keeps vCPUs from being created meanwhile,
  * vm->irq.lock guards the devices and the routing.
  */
-static long create_irqchip(struct yakvm_vm *vm, bool split)
+static long create_irqchip(struct yakvm_vm *vm, bool split, u32 nr_ioapic_routes)
 {
 	long r;
 
@@ -51,10 +51,12 @@ static long create_irqchip(struct yakvm_vm *vm, bool split)
 	r = -EEXIST;
 	if (vm->irq.lapic_in_kernel)
 		goto out;
-	r = -EINVAL;
+	/* KVM's errno for vCPUs that came first differs between the two. */
+	r = split ? -EEXIST : -EINVAL;
 	if (vm->nr_vcpus)
 		goto out;
 	vm->irq.split = split;
+	vm->irq.nr_ioapic_routes = nr_ioapic_routes;
 	if (!split) {
 		r = yakvm_pic_create(vm);
 		if (r)
@@ -85,7 +87,7 @@ out:
 
 long yakvm_create_irqchip(struct yakvm_vm *vm)
 {
-	return create_irqchip(vm, false);
+	return create_irqchip(vm, false, 0);
 }
 
 /* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): args[0] is the number of IOAPIC routes. */
@@ -93,7 +95,7 @@ long yakvm_enable_split_irqchip(struct yakvm_vm *vm, u64 nr_routes)
 {
 	if (nr_routes > YAKVM_MAX_IRQ_ROUTES)
 		return -EINVAL;
-	return create_irqchip(vm, true);
+	return create_irqchip(vm, true, nr_routes);
 }
 
 /* The full irqchip: the PIC and IOAPIC are in the kernel. */
@@ -109,7 +111,8 @@ long yakvm_irq_line(struct yakvm_vm *vm, void __user *argp, bool status)
 
 	if (copy_from_user(&line, argp, sizeof(line)))
 		return -EFAULT;
-	if (!full_irqchip(vm))
+	/* Split too: the GSIs are then the VMM's MSI routes (as KVM). */
+	if (!smp_load_acquire(&vm->irq.lapic_in_kernel))
 		return -ENXIO;
 	line.status = yakvm_set_irq(vm, YAKVM_IRQ_SOURCE_USER, line.irq,
 				    !!line.level, status);

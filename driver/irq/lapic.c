@@ -249,6 +249,11 @@ static void apic_eoi(struct yakvm_vcpu *vcpu)
 	ioapic = READ_ONCE(vcpu->vm->irq.ioapic);
 	if (ioapic && yakvm_ioapic_handles_vector(ioapic, vec))
 		yakvm_ioapic_eoi(vcpu->vm, vec);
+	/* Split irqchip: the VMM's IOAPIC hears it by KVM_EXIT_IOAPIC_EOI. */
+	if (vcpu->vm->irq.split && yakvm_irq_split_eoi_wanted(vcpu, vec)) {
+		vcpu->ioapic_eoi_vector = vec;
+		set_bit(ilog2(YAKVM_REQ_IOAPIC_EOI), &vcpu->requests);
+	}
 	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 }
 
@@ -561,6 +566,9 @@ static bool reg_set(struct yakvm_vcpu *vcpu, u32 off, u32 val)
 		write_svr(vcpu, val);
 		return true;
 	case APIC_ESR:
+		/* x2APIC: only 0 may be written (SDM 10.12.1.2), as KVM. */
+		if (x2apic(vcpu) && val)
+			return false;
 		/* A write latches the errors seen so far (SDM 10.5.3); none kept. */
 		reg_write(apic, off, 0);
 		return true;
@@ -622,9 +630,18 @@ bool yakvm_lapic_mmio(struct yakvm_vcpu *vcpu, u64 gpa, int len, void *val,
 	u64 base = vcpu->apic_base & MSR_IA32_APICBASE_BASE;
 	u32 off, reg = 0;
 
-	if (!vcpu->apic || !hw_enabled(vcpu) || x2apic(vcpu) ||
-	    gpa < base || gpa - base >= YAKVM_APIC_MMIO_LEN)
+	if (!vcpu->apic || gpa < base || gpa - base >= YAKVM_APIC_MMIO_LEN)
 		return false;
+	/*
+	 * Disabled or in x2APIC mode the page is not the APIC's any more, but,
+	 * as KVM (KVM_X86_QUIRK_LAPIC_MMIO_HOLE, on by default), it stays a
+	 * hole: reads give all-ones, writes are dropped.
+	 */
+	if (!hw_enabled(vcpu) || x2apic(vcpu)) {
+		if (!write)
+			memset(val, 0xff, len);
+		return true;
+	}
 	off = gpa - base;
 	if (write) {
 		if (len == 4 && !(off & 0xf))
@@ -761,7 +778,23 @@ void yakvm_lapic_sync_to_vmcb(struct yakvm_vcpu *vcpu)
 	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_TPR);
 }
 
-/* After each exit: the guest may have written CR8 (V_TPR) without an exit. */
+u64 yakvm_lapic_get_cr8(struct yakvm_vcpu *vcpu)
+{
+	return reg_read(vcpu->apic, APIC_TASKPRI) >> 4;
+}
+
+void yakvm_lapic_set_cr8(struct yakvm_vcpu *vcpu, u64 cr8)
+{
+	reg_write(vcpu->apic, APIC_TASKPRI, (cr8 & 0xf) << 4);
+	update_ppr(vcpu->apic);
+	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+}
+
+/*
+ * Right after each exit, before anything reads or writes the TPR: the
+ * guest may have written CR8 (V_TPR) without an exit.  Only then -- V_TPR
+ * is stale once the exit's handling or an ioctl changed the TPR.
+ */
 void yakvm_lapic_sync_from_vmcb(struct yakvm_vcpu *vcpu)
 {
 	struct yakvm_lapic *apic = vcpu->apic;
@@ -770,6 +803,7 @@ void yakvm_lapic_sync_from_vmcb(struct yakvm_vcpu *vcpu)
 	if ((reg_read(apic, APIC_TASKPRI) >> 4) != cr8) {
 		reg_write(apic, APIC_TASKPRI, cr8 << 4);
 		update_ppr(apic);
+		set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 	}
 }
 
@@ -864,7 +898,9 @@ void yakvm_lapic_reset(struct yakvm_vcpu *vcpu, bool init)
 	reg_write(apic, APIC_TMICT, 0);
 	reg_write(apic, APIC_TDCR, 0);
 	update_divide(apic);
-	apic->pending_events = 0;
+	/* INIT keeps a SIPI posted behind it; it is taken in right after. */
+	if (!init)
+		apic->pending_events = 0;
 	atomic_set(&vcpu->nmi_queued, 0);
 }
 

@@ -301,6 +301,27 @@ int yakvm_set_irq(struct yakvm_vm *vm, enum yakvm_irq_source source, u32 gsi,
 	return ret;
 }
 
+bool yakvm_irq_split_eoi_wanted(struct yakvm_vcpu *vcpu, int vector)
+{
+	struct yakvm_vm *vm = vcpu->vm;
+	struct yakvm_irq_routing_table *t;
+	u32 nr_pins = READ_ONCE(vm->irq.nr_ioapic_routes), i;
+	struct yakvm_lapic_irq irq;
+	bool wanted = false;
+
+	rcu_read_lock();
+	t = rcu_dereference(vm->irq.routing);
+	for (i = 0; t && i < t->nr && t->routes[i].gsi < nr_pins && !wanted; i++) {
+		if (t->routes[i].type != KVM_IRQ_ROUTING_MSI)
+			continue;
+		yakvm_msi_to_lapic_irq(&t->routes[i].msi, &irq);
+		wanted = irq.trig_level && irq.vector == vector &&
+			 yakvm_lapic_match_dest(vcpu, NULL, &irq);
+	}
+	rcu_read_unlock();
+	return wanted;
+}
+
 /* KVM_SIGNAL_MSI: one message, no route needed. */
 long yakvm_signal_msi(struct yakvm_vm *vm, void __user *argp)
 {
@@ -310,7 +331,7 @@ long yakvm_signal_msi(struct yakvm_vm *vm, void __user *argp)
 	if (copy_from_user(&m, argp, sizeof(m)))
 		return -EFAULT;
 	if (!READ_ONCE(vm->irq.lapic_in_kernel))
-		return -ENXIO;
+		return -EINVAL;
 	if (m.flags || memchr_inv(m.pad, 0, sizeof(m.pad)))
 		return -EINVAL;
 	msi.address_lo = m.address_lo;

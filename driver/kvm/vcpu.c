@@ -117,6 +117,10 @@ static void reset_registers(struct yakvm_vcpu *vcpu)
 	vcpu->pending = YAKVM_USER_NONE;
 	vcpu->exception.pending = false;
 	vcpu->irq.pending = false;
+	vcpu->user_extint = -1;
+	vcpu->kvmclock_msr = 0;
+	clear_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests);
+	clear_bit(ilog2(YAKVM_REQ_IOAPIC_EOI), &vcpu->requests);
 	memset(&vcpu->soft, 0, sizeof(vcpu->soft));
 	vcpu->step_completed = false;
 	vcpu->shutdown = false;
@@ -219,9 +223,13 @@ static long vcpu_get_regs(struct yakvm_vcpu *vcpu, void __user *argp)
 	r.r15 = g[15];
 	r.rip = vcpu->vmcb->save.rip;
 	r.rflags = vcpu->vmcb->save.rflags;
-	/* A debugger's single-step flag is not the guest's. */
-	if (yakvm_singlestepping(vcpu))
+	/* A debugger's single-step flag is not the guest's, nor yakvm's own. */
+	if (yakvm_singlestepping(vcpu)) {
 		r.rflags &= ~X86_EFLAGS_TF;
+	} else if (vcpu->nmi_singlestep) {
+		r.rflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF);
+		r.rflags |= vcpu->nmi_singlestep_rflags;
+	}
 	return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : 0;
 }
 
@@ -253,8 +261,13 @@ static long vcpu_set_regs(struct yakvm_vcpu *vcpu, void __user *argp)
 		vcpu->pending = YAKVM_USER_NONE;
 	vcpu->vmcb->save.rip = r.rip;
 	vcpu->vmcb->save.rflags = r.rflags | X86_EFLAGS_FIXED;
-	if (yakvm_singlestepping(vcpu))
+	if (yakvm_singlestepping(vcpu)) {
 		vcpu->vmcb->save.rflags |= X86_EFLAGS_TF;
+	} else if (vcpu->nmi_singlestep) {
+		/* yakvm's step over the NMI window goes on. */
+		vcpu->nmi_singlestep_rflags = r.rflags & (X86_EFLAGS_TF | X86_EFLAGS_RF);
+		vcpu->vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+	}
 	/*
 	 * As KVM: new registers drop an exception queued for the old ones, and
 	 * a single step finished at the old RIP is no longer worth reporting.
@@ -340,7 +353,7 @@ static long vcpu_get_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	k->cr2 = s->cr2;
 	k->cr3 = s->cr3;
 	k->cr4 = s->cr4;
-	k->cr8 = vcpu->vmcb->control.int_ctl & V_TPR_MASK;
+	k->cr8 = yakvm_get_cr8(vcpu);
 	k->efer = s->efer & ~EFER_SVME;
 	k->apic_base = vcpu->apic_base;
 	/* A queued, not yet delivered KVM_INTERRUPT shows in the bitmap. */
@@ -366,6 +379,11 @@ static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 		r = -EINVAL;
 		goto out;
 	}
+	/* The APIC base is checked as a host write of the MSR (as KVM). */
+	if (yakvm_lapic_set_base(vcpu, k->apic_base, true)) {
+		r = -EINVAL;
+		goto out;
+	}
 	seg_from_kvm(&s->cs, &k->cs);
 	seg_from_kvm(&s->ds, &k->ds);
 	seg_from_kvm(&s->es, &k->es);
@@ -384,9 +402,7 @@ static long vcpu_set_sregs(struct yakvm_vcpu *vcpu, void __user *argp)
 	s->cr3 = k->cr3;
 	s->cr4 = k->cr4;
 	s->efer = k->efer | EFER_SVME;
-	vcpu->vmcb->control.int_ctl &= ~V_TPR_MASK;
-	vcpu->vmcb->control.int_ctl |= k->cr8 & V_TPR_MASK;
-	vcpu->apic_base = k->apic_base;
+	yakvm_set_cr8(vcpu, k->cr8);
 	vcpu->vmcb->control.clean = 0;
 	/*
 	 * New CR0/CR3/CR4 from outside the guest: the CPU keeps the guest's
@@ -480,8 +496,9 @@ static long vcpu_lapic_state(struct yakvm_vcpu *vcpu, void __user *argp,
 	struct kvm_lapic_state *state;
 	long r = 0;
 
+	/* KVM's answer without an in-kernel APIC. */
 	if (!vcpu->apic)
-		return -ENXIO;
+		return -EINVAL;
 	if (set) {
 		state = memdup_user(argp, sizeof(*state));
 		if (IS_ERR(state))
@@ -681,7 +698,10 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	return r;
 }
 
-/* Page 0 is struct kvm_run, page 1 the PIO data (kvm_run.io.data_offset). */
+/*
+ * Page 0 is struct kvm_run, page 1 the PIO data (kvm_run.io.data_offset),
+ * page 2 the VM's coalesced MMIO ring (KVM_COALESCED_MMIO_PAGE_OFFSET).
+ */
 static vm_fault_t yakvm_vcpu_fault(struct vm_fault *vmf)
 {
 	struct yakvm_vcpu *vcpu = vmf->vma->vm_file->private_data;
@@ -691,6 +711,8 @@ static vm_fault_t yakvm_vcpu_fault(struct vm_fault *vmf)
 		page = virt_to_page(vcpu->run);
 	else if (vmf->pgoff == YAKVM_PIO_PAGE)
 		page = virt_to_page(vcpu->pio_data);
+	else if (vmf->pgoff == KVM_COALESCED_MMIO_PAGE_OFFSET)
+		page = virt_to_page(vcpu->vm->coalesced_ring);
 	else
 		return VM_FAULT_SIGBUS;
 	get_page(page);

@@ -75,10 +75,30 @@ bool yakvm_interrupt_allowed(struct yakvm_vcpu *vcpu)
 	return (vcpu->vmcb->save.rflags & X86_EFLAGS_IF) && !in_shadow(vcpu);
 }
 
-/* kvm_run.ready_for_interrupt_injection: allowed, and nothing queued. */
+/* The PIC's ExtINT is this vCPU's to take. */
+static bool extint_pending(struct yakvm_vcpu *vcpu)
+{
+	struct yakvm_pic *pic = READ_ONCE(vcpu->vm->irq.pic);
+
+	if (!yakvm_lapic_accepts_extint(vcpu))
+		return false;
+	/* Split irqchip: the VMM's PIC hands its vector over with KVM_INTERRUPT. */
+	if (vcpu->user_extint >= 0)
+		return true;
+	return pic && yakvm_pic_has_interrupt(pic);
+}
+
+/*
+ * kvm_run.ready_for_interrupt_injection: allowed, and nothing queued --
+ * with a split irqchip also no ExtINT waiting and LINT0 taking ExtINT
+ * (KVM's kvm_cpu_accept_dm_intr).
+ */
 bool yakvm_ready_for_interrupt(struct yakvm_vcpu *vcpu)
 {
-	return yakvm_interrupt_allowed(vcpu) && !vcpu->irq.pending;
+	if (!yakvm_interrupt_allowed(vcpu) || vcpu->irq.pending)
+		return false;
+	return !vcpu->apic ||
+	       (!extint_pending(vcpu) && yakvm_lapic_accepts_extint(vcpu));
 }
 
 /* Something is already on its way in: an exception, an NMI, an interrupt. */
@@ -91,14 +111,6 @@ static bool event_queued(struct yakvm_vcpu *vcpu)
 static bool nmi_allowed(struct yakvm_vcpu *vcpu)
 {
 	return !vcpu->nmi_masked && !in_shadow(vcpu);
-}
-
-/* The PIC's ExtINT is this vCPU's to take. */
-static bool extint_pending(struct yakvm_vcpu *vcpu)
-{
-	struct yakvm_pic *pic = READ_ONCE(vcpu->vm->irq.pic);
-
-	return pic && yakvm_lapic_accepts_extint(vcpu) && yakvm_pic_has_interrupt(pic);
 }
 
 /* An in-kernel interrupt waits, deliverable as far as the APIC's PPR goes. */
@@ -118,10 +130,8 @@ void yakvm_check_events(struct yakvm_vcpu *vcpu)
 {
 	int vector = -1;
 
-	if (vcpu->apic) {
+	if (vcpu->apic)
 		yakvm_lapic_process_events(vcpu);
-		yakvm_lapic_sync_from_vmcb(vcpu);
-	}
 	if (atomic_read(&vcpu->nmi_queued)) {
 		unsigned int limit = vcpu->nmi_masked || vcpu->nmi_injected ? 1 : 2;
 
@@ -131,8 +141,14 @@ void yakvm_check_events(struct yakvm_vcpu *vcpu)
 	if (!vcpu->apic || event_queued(vcpu) || !yakvm_interrupt_allowed(vcpu) ||
 	    (vcpu->nmi_pending && nmi_allowed(vcpu)))
 		return;
-	if (extint_pending(vcpu))
-		vector = yakvm_pic_ack(READ_ONCE(vcpu->vm->irq.pic));
+	if (extint_pending(vcpu)) {
+		if (vcpu->user_extint >= 0) {
+			vector = vcpu->user_extint;
+			vcpu->user_extint = -1;
+		} else {
+			vector = yakvm_pic_ack(READ_ONCE(vcpu->vm->irq.pic));
+		}
+	}
 	if (vector < 0) {
 		vector = yakvm_lapic_pending_vector(vcpu);
 		if (vector >= 0)
@@ -200,8 +216,30 @@ static void update_cr8_intercept(struct yakvm_vcpu *vcpu)
 	set_intercept_bit(vcpu, INTERCEPT_CR8_WRITE / 32, CR8_WRITE_BIT, held);
 }
 
+/*
+ * Stop yakvm's single-step over an NMI window: RFLAGS.TF and RF go back to
+ * what the guest had when it was armed.
+ */
+static void nmi_singlestep_stop(struct yakvm_vcpu *vcpu)
+{
+	u64 *rflags = &vcpu->vmcb->save.rflags;
+
+	vcpu->nmi_singlestep = false;
+	if (yakvm_singlestepping(vcpu))
+		return;
+	*rflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF);
+	*rflags |= vcpu->nmi_singlestep_rflags;
+}
+
 static void inject(struct yakvm_vcpu *vcpu, u32 event, u32 error)
 {
+	/*
+	 * Delivering an event pushes RFLAGS: with yakvm's TF in it, the
+	 * handler's IRET would single-step the guest into a #DB of its own.
+	 * The step stops; the next exit looks at the NMI window again.
+	 */
+	if (vcpu->nmi_singlestep)
+		nmi_singlestep_stop(vcpu);
 	vcpu->vmcb->control.event_inj = event | SVM_EVTINJ_VALID;
 	vcpu->vmcb->control.event_inj_err = error;
 }
@@ -255,8 +293,11 @@ bool yakvm_inject_events(struct yakvm_vcpu *vcpu)
 	 * shadow: single-step until it can go in.
 	 */
 	if (vcpu->nmi_pending && (vcpu->awaiting_iret || in_shadow(vcpu)) &&
-	    !vcpu->nmi_singlestep) {
+	    !vcpu->nmi_singlestep &&
+	    !(vcpu->vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
 		vcpu->nmi_singlestep = true;
+		vcpu->nmi_singlestep_rflags = vcpu->vmcb->save.rflags &
+					      (X86_EFLAGS_TF | X86_EFLAGS_RF);
 		vcpu->vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
 	}
 	if (vcpu->apic) {
@@ -291,9 +332,7 @@ bool yakvm_nmi_singlestep_db(struct yakvm_vcpu *vcpu)
 {
 	if (!vcpu->nmi_singlestep)
 		return false;
-	vcpu->nmi_singlestep = false;
-	if (!yakvm_singlestepping(vcpu))
-		vcpu->vmcb->save.rflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF);
+	nmi_singlestep_stop(vcpu);
 	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 	return true;
 }
@@ -360,18 +399,29 @@ void yakvm_complete_interrupted_event(struct yakvm_vcpu *vcpu)
 	}
 }
 
-/* KVM_INTERRUPT: queue an external interrupt (user-space irqchip only). */
+/*
+ * KVM_INTERRUPT (api.rst): without an in-kernel irqchip, queue an external
+ * interrupt; with a split one, hand over the user-space PIC's ExtINT
+ * vector, taken when LINT0 accepts it (-EEXIST while one waits); with the
+ * PIC in the kernel, interrupts come through it.
+ */
 long yakvm_interrupt_ioctl(struct yakvm_vcpu *vcpu, void __user *argp)
 {
 	struct kvm_interrupt irq;
 
 	if (copy_from_user(&irq, argp, sizeof(irq)))
 		return -EFAULT;
-	/* With the APIC in the kernel, interrupts come through it (api.rst). */
-	if (vcpu->apic)
-		return -ENXIO;
 	if (irq.irq >= KVM_NR_INTERRUPTS)
 		return -EINVAL;
+	if (vcpu->apic) {
+		if (!vcpu->vm->irq.split)
+			return -ENXIO;
+		if (vcpu->user_extint >= 0)
+			return -EEXIST;
+		vcpu->user_extint = irq.irq;
+		set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
+		return 0;
+	}
 	/* As in KVM, a second KVM_INTERRUPT before entry replaces the first. */
 	vcpu->irq.pending = true;
 	vcpu->irq.vector = irq.irq;

@@ -61,9 +61,22 @@ void yakvm_set_rip(struct yakvm_vcpu *vcpu, u64 rip)
 	vcpu->vmcb->save.rip = rip;
 	/* The instruction completed: an STI/MOV SS shadow no longer applies. */
 	vcpu->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-	/* Hardware raises no single-step #DB for what the module completed. */
-	if (vcpu->vmcb->save.rflags & X86_EFLAGS_TF)
+	/*
+	 * Hardware raises no single-step #DB for what the module completed.
+	 * yakvm's own TF over an NMI window is not the guest's: the step it
+	 * waited for is this one, and only the guest's TF (or a debugger's)
+	 * makes a step to report.
+	 */
+	if (vcpu->nmi_singlestep) {
+		bool guest_tf = yakvm_singlestepping(vcpu) ||
+				(vcpu->nmi_singlestep_rflags & X86_EFLAGS_TF);
+
+		yakvm_nmi_singlestep_db(vcpu);
+		if (guest_tf)
+			vcpu->step_completed = true;
+	} else if (vcpu->vmcb->save.rflags & X86_EFLAGS_TF) {
 		vcpu->step_completed = true;
+	}
 }
 
 /*
@@ -227,8 +240,7 @@ static int handle_cr8_write(struct yakvm_vcpu *vcpu)
 		yakvm_inject_gp(vcpu);
 		return 1;
 	}
-	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | cr8;
-	yakvm_vmcb_dirty(vmcb, YAKVM_DIRTY_TPR);
+	yakvm_set_cr8(vcpu, cr8);
 	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 	yakvm_set_rip(vcpu, vmcb->save.rip + insn.len);
 	return 1;

@@ -312,6 +312,8 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	if (unlikely(vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + X86_TRAP_MC))
 		handle_host_machine_check();
 	yakvm_complete_interrupted_event(vcpu);
+	if (vcpu->apic)
+		yakvm_lapic_sync_from_vmcb(vcpu);
 	vcpu->stats.exits++;
 
 	/*
@@ -355,7 +357,7 @@ static void post_run(struct yakvm_vcpu *vcpu)
 	struct vmcb *vmcb = vcpu->vmcb;
 
 	run->if_flag = !!(vmcb->save.rflags & X86_EFLAGS_IF);
-	run->cr8 = vmcb->control.int_ctl & V_TPR_MASK;
+	run->cr8 = yakvm_get_cr8(vcpu);
 	run->apic_base = vcpu->apic_base;
 	/* With the PIC in the kernel, user space never injects (as KVM). */
 	run->ready_for_interrupt_injection = vcpu->vm->irq.pic ||
@@ -396,9 +398,12 @@ static int run_uninitialized(struct yakvm_vcpu *vcpu)
 {
 	if (READ_ONCE(vcpu->run->immediate_exit))
 		return -EINTR;
-	if (!test_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests))
-		vcpu_block(vcpu);
+	/* Events already posted are taken in; else wait for the next one. */
 	vcpu_runnable(vcpu);
+	if (vcpu->mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		vcpu_block(vcpu);
+		vcpu_runnable(vcpu);
+	}
 	if (signal_pending(current)) {
 		vcpu->run->exit_reason = KVM_EXIT_INTR;
 		vcpu->stats.signal_exits++;
@@ -463,10 +468,26 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 			if (r <= 0)
 				break;
 		}
+		if (test_and_clear_bit(ilog2(YAKVM_REQ_IOAPIC_EOI), &vcpu->requests)) {
+			run->eoi.vector = vcpu->ioapic_eoi_vector;
+			r = yakvm_user_exit(vcpu, KVM_EXIT_IOAPIC_EOI);
+			break;
+		}
 		cond_resched();
 		if (!vcpu_runnable(vcpu)) {
 			vcpu_block(vcpu);
 			continue;
+		}
+		/*
+		 * kvmclock's (TSC, time) pair is rewritten in process context:
+		 * when asked, and when the thread moved to another CPU, whose
+		 * TSC may not agree with the last one's.
+		 */
+		if (vcpu->kvmclock_msr && vcpu->kvmclock_cpu != raw_smp_processor_id())
+			set_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests);
+		if (test_and_clear_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests)) {
+			vcpu->kvmclock_cpu = raw_smp_processor_id();
+			yakvm_kvmclock_update(vcpu);
 		}
 		r = vcpu_enter_guest(vcpu);
 		if (r > 0)

@@ -1,7 +1,7 @@
 # Helpers shared by the Linux guest tests (tests/linux/*.test; sourced after
-# /tests/vmm-common.sh): booting Debian's kernel under yakvm to its shell,
-# typing a session into it, reading the output back, and comparing the
-# warnings of two guests' kernel logs.
+# vmm-common.sh, whose begin/pass/fail_check/check/end they use): booting
+# Debian's kernel under yakvm to its shell, typing a session into it, reading
+# the output back, and comparing the warnings of two guests' kernel logs.
 
 KVER=$(uname -r)		# the test VM boots the same Debian kernel
 # sha256 of /etc/known-file in the guest: 65536 bytes of 'y'.
@@ -63,25 +63,26 @@ section() {
 	sed -n "/^@@$2\$/,/^@@\/$2\$/p" "$TMP/$1.txt" | sed '1d;$d'
 }
 
-expect_section() {	# expect_section CASE TAG NAME GREP-E-PATTERN
+expect_section() {	# expect_section CHECK TAG NAME GREP-E-PATTERN
 	if section "$2" "$3" | grep -qE -- "$4"; then
-		ok "$1"
+		pass "$1"
 	else
-		fail "$1" "no '$4' in the output of $3: $(section "$2" "$3" | head -c 300 | tr '\n' '|')"
+		fail_check "$1" "no '$4' in the output of $3: $(section "$2" "$3" | head -c 300 | tr '\n' '|')"
 	fi
 }
 
-# Common end-of-session checks: exit status 0, a prompt, the whole session.
-expect_session_basics() {	# expect_session_basics PREFIX TAG LAST-SECTION
-	expect_status "$1/powers-off-cleanly" "$2" 0
-	if [ -s "$TMP/$2.out.prompt" ]; then ok "$1/shell-prompt"
-	else fail "$1/shell-prompt" "no shell prompt; stderr: $(head -c 300 "$TMP/$2.err" | tr '\n' '|') console: $(tail -c 400 "$TMP/$2.txt" | tr '\n' '|')"; fi
-	if grep -q "^@@/$3\$" "$TMP/$2.txt"; then ok "$1/session-complete"
-	else fail "$1/session-complete" "the session did not reach its end marker"; fi
-	if grep -v '^yakvm: stopped' "$TMP/$2.err" | grep -q .; then
-		fail "$1/vmm-quiet" "yakvm said: $(head -c 400 "$TMP/$2.err" | tr '\n' '|')"
+# The end-of-session checks of a scenario: exit status 0, a prompt, the
+# whole session, nothing said by yakvm.
+expect_session_basics() {	# expect_session_basics TAG LAST-SECTION
+	expect_status powers-off-cleanly "$1" 0
+	check shell-prompt "no shell prompt; stderr: $(flat "$TMP/$1.err" 300) console: $(tail -c 400 "$TMP/$1.txt" | tr '\n' '|')" \
+		[ -s "$TMP/$1.out.prompt" ]
+	check session-complete "the session did not reach its end marker" \
+		grep -q "^@@/$2\$" "$TMP/$1.txt"
+	if grep -v '^yakvm: stopped' "$TMP/$1.err" | grep -q .; then
+		fail_check vmm-quiet "yakvm said: $(flat "$TMP/$1.err")"
 	else
-		ok "$1/vmm-quiet"
+		pass vmm-quiet
 	fi
 }
 
@@ -105,25 +106,25 @@ only_in() {
 	grep -vxFf "$TMP/w-$2" "$TMP/w-$1" | grep -vEf "$3"
 }
 
-# compare_warnings PREFIX A B EXCEPTIONS: one case per direction; both
-# guests must have a kernel log at all, or there is nothing to compare.
+# compare_warnings SCENARIO A B EXCEPTIONS [full]: one scenario, a sub-check
+# per guest that it has a kernel log at all (an empty log, from a session
+# that did not get that far, compares nothing) and one per direction;
+# "full": a make test-full scenario (begin_full).
 compare_warnings() {
-	local prefix=$1 a=$2 b=$3 exceptions=$4 extra pair
+	local scenario=$1 a=$2 b=$3 exceptions=$4 extra tag pair
+	if [ "${5:-}" = full ]; then
+		begin_full "$scenario" || return 0
+	else
+		begin "$scenario" || return 0
+	fi
+	for tag in "$a" "$b"; do
+		check "$tag-log-read" "no kernel log from the $tag guest" \
+			[ -n "$(section "$tag" dmesg | grep '^<[0-9]*>\[' | head -1)" ]
+	done
 	for pair in "$a $b" "$b $a"; do
 		set -- $pair
-		if [ -z "$(section "$1" dmesg | head -1)" ]; then
-			fail "$prefix/no-warning-only-on-$1" "no kernel log from the $1 guest to compare"
-			continue
-		fi
-		if [ -z "$(section "$2" dmesg | head -1)" ]; then
-			fail "$prefix/no-warning-only-on-$1" "no kernel log from the $2 guest to compare with"
-			continue
-		fi
 		extra=$(only_in "$1" "$2" "$exceptions")
-		if [ -z "$extra" ]; then
-			ok "$prefix/no-warning-only-on-$1"
-		else
-			fail "$prefix/no-warning-only-on-$1" "$(echo "$extra" | head -5 | tr '\n' '|')"
-		fi
+		check "no-warning-only-on-$1" "$(echo "$extra" | head -5 | tr '\n' '|')" [ -z "$extra" ]
 	done
+	end
 }

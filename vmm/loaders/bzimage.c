@@ -163,17 +163,26 @@ static uint64_t place_initrd(struct vm *vm, const struct linux_header *h,
 	return addr;
 }
 
-static void write_cmdline(struct vm *vm, const struct linux_header *h, const char *cmdline)
+const char *linux_default_cmdline(enum irqchip_mode irqchip)
 {
-	size_t len = strlen(cmdline);
+	return irqchip == IRQCHIP_KERNEL ? LINUX_CMDLINE_KERNEL : LINUX_CMDLINE_USER;
+}
+
+/* yakvm's default for the VM's irqchip, then the user's --cmdline, if any. */
+static void write_cmdline(struct vm *vm, const struct linux_header *h, const char *user)
+{
+	const char *def = linux_default_cmdline(vm->irqchip);
+	size_t len = strlen(def) + (user ? 1 + strlen(user) : 0);
 	uint64_t max = h->cmdline_size;
+	char *p;
 
 	if (max > BOOT_CMDLINE_MAX - 1)
 		max = BOOT_CMDLINE_MAX - 1;
 	if (len > max)
-		fail(STATUS_USAGE, "--cmdline is %zu bytes; this kernel takes at most %" PRIu64,
-		     len, max);
-	memcpy(vm_guest_ram(vm, BOOT_CMDLINE, len + 1), cmdline, len + 1);
+		fail(STATUS_USAGE, "the command line (yakvm's default and --cmdline) is %zu bytes; "
+		     "this kernel takes at most %" PRIu64, len, max);
+	p = vm_guest_ram(vm, BOOT_CMDLINE, len + 1);
+	snprintf(p, len + 1, "%s%s%s", def, user ? " " : "", user ? user : "");
 }
 
 /* e820 table in the zero page (zero-page.rst: e820_entries, e820_table). */
@@ -238,7 +247,7 @@ void load_bzimage(struct vm *vm, const struct vm_config *cfg, const struct image
 		image_read(&initrd, cfg->initrd);
 		initrd_addr = place_initrd(vm, &h, &initrd, kernel_end);
 	}
-	write_cmdline(vm, &h, cfg->cmdline ? cfg->cmdline : "");
+	write_cmdline(vm, &h, cfg->cmdline);
 	write_zero_page(vm, img, &h, initrd_addr, initrd.size);
 
 	boot->gdt = GDT_LINUX;

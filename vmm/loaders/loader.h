@@ -98,4 +98,22 @@ void mptable_write(struct vm *vm, const struct mptable_cpus *cpus);
  * name) and returns its guest address. */
 uint32_t bootinfo_write(struct vm *vm, const char *cmdline);
 
+/*
+ * What every Linux guest's command line starts with; a --cmdline comes
+ * after it.  The machine has one console, the 16550 on ttyS0, and no ACPI
+ * or PCI (docs/vmm.md); the i8042 reset (reboot=k) and a reboot on panic
+ * end the VM.  Without console=ttyS0 the kernel would print to a VGA
+ * console that does not exist, and the user would see nothing.  With the
+ * VMM's 8259A (--irqchip user) there is no APIC either, and the kernel must
+ * not look for one (noapic nolapic); with the in-kernel irqchip it finds its
+ * local APICs and the IOAPIC in the MP table.
+ */
+#define LINUX_CMDLINE_KERNEL \
+	"console=ttyS0 acpi=off pci=off 8250.nr_uarts=1 reboot=k panic=-1"
+#define LINUX_CMDLINE_USER \
+	"console=ttyS0 noapic nolapic acpi=off pci=off 8250.nr_uarts=1 reboot=k panic=-1"
+
+/* LINUX_CMDLINE_KERNEL or LINUX_CMDLINE_USER, for the VM's irqchip. */
+const char *linux_default_cmdline(enum irqchip_mode irqchip);
+
 #endif
