@@ -146,7 +146,8 @@ if [ "$selfcheck" = 1 ]; then
 	fi
 fi
 
-# The tests that do not depend on the CPU model run in the first boot only.
+# The tests marked "cpu-model-independent" run in the first boot only --
+# in every boot with --full (make test-full).
 once=1
 for cpu in $cpus; do
 	echo "== suite on CPU model $cpu ($threads-threaded TCG unless KVM runs the outer VM)"
@@ -157,7 +158,7 @@ for cpu in $cpus; do
 	judge "$cpu" "$cpu" "$res" "$log" "$rc" tests/manifest.txt tests/allowed-skips.txt \
 		"$once" "$filter" "$out/unicorn-$cpu.results"
 	tally "$out/judged-$cpu.results"
-	once=""
+	once=$full
 done
 
 elapsed=$(( $(date +%s) - start ))
