@@ -17,6 +17,7 @@ GUEST ?=
 VMCMD ?=
 SEED ?= 1
 CALLS ?= 1000000
+QEMU_STRICT ?= 0
 DEBUG_VMLINUX ?= 0
 
 CC      := gcc
@@ -28,12 +29,14 @@ LDFLAGS := -static -pthread
 BIN := $(BUILD)/bin
 
 .PHONY: all env module vmm tests guests run shell test debug bench fuzz stress \
-	clean help sparse check-style initramfs
+	clean help sparse check-style initramfs test-full run-qemu
 
 # The test VM's initramfs is packed last (0.4 s), so `make` alone leaves
 # everything scripts/test.sh and scripts/testvm.sh boot.
 all: module vmm tests guests
 	@scripts/mkinitramfs.sh $(BUILD)/testvm.cpio.gz
+	@scripts/mkqemuroot.sh
+	@scripts/mkkut.sh
 
 help:
 	@echo "make env      install missing Debian packages, prepare build/"
@@ -41,6 +44,8 @@ help:
 	@echo "make run      Debian's kernel under yakvm to a shell (CMD='...' runs guest commands;"
 	@echo "              GUEST=hello-long runs an example guest, VMCMD='...' any test-VM command)"
 	@echo "make test     the whole suite on both CPU models; ends with 'N passed, N failed'"
+	@echo "make test-full  the same with every QEMU configuration and all of kvm-unit-tests"
+	@echo "make run-qemu Debian's QEMU boots the Linux guest on /dev/yakvm (DEV=kvm, MACHINE=, SMP=, CMD=)"
 	@echo "make debug    test VM with gdbstub + gdb with kernel and module symbols"
 	@echo "make shell    test VM with an interactive shell (module loaded)"
 	@echo "make bench    yakvm vs KVM benchmarks (build/bench/)"
@@ -57,6 +62,7 @@ include vmm/vmm.mk
 include tests/tests.mk
 include tests/vmm/vmm-tests.mk
 include tests/linux/linux-tests.mk
+include tests/qemu/qemu.mk
 include guests/guests.mk
 include tests/step/step.mk
 
@@ -77,6 +83,20 @@ debug: env
 test: env
 	@$(MAKE) --no-print-directory initramfs
 	@scripts/test.sh
+
+# The suite with the whole QEMU matrix and all of kvm-unit-tests (docs/qemu.md).
+# QEMU_STRICT=1 ignores tests/qemu/pending.
+test-full: env
+	@$(MAKE) --no-print-directory initramfs
+	@YAKVM_QEMU_SUITE=full YAKVM_QEMU_STRICT=$(QEMU_STRICT) scripts/test.sh
+
+# Debian's QEMU boots the Linux guest in the test VM, console in this terminal.
+DEV ?= yakvm
+MACHINE ?= pc,kernel-irqchip=off
+SMP ?= 1
+run-qemu: env
+	@$(MAKE) --no-print-directory initramfs
+	@YAKVM_TESTVM_SMP=1 scripts/run-main.sh --cpu $(CPU) --vm-cmd "qemu-linux --dev $(DEV) --machine $(MACHINE) --smp $(SMP)$(if $(CMD), --cmd '$(CMD)')"
 
 stress: env
 	@$(MAKE) --no-print-directory initramfs

@@ -130,6 +130,10 @@ for cpu in $cpus; do
 	unicorn_judge "$cpu" "$res"
 done
 
+# The QEMU tests and kvm-unit-tests: a boot of their own (docs/qemu.md).
+. scripts/test-qemu.sh
+qemu_suite
+
 elapsed=$(( $(date +%s) - start ))
 echo "make test took $((elapsed / 60))m$((elapsed % 60))s; logs in $out/"
 echo "$passed passed, $failed failed, $skipped skipped"
