@@ -2,7 +2,7 @@
 # `make C=1` runs sparse on the files being rebuilt, `make sparse` on all of them.
 
 MODULE     := $(BUILD)/yakvm.ko
-DRIVER_SRC := $(wildcard driver/*.c driver/*.h driver/*.S) driver/Kbuild
+DRIVER_SRC := $(shell find driver -name "*.[chS]" ! -name "*.mod.c") driver/Kbuild
 KBUILD_ARGS = -C $(KDIR) M=$(CURDIR)/driver $(if $(C),C=$(C))
 
 module: $(MODULE)

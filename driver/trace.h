@@ -64,6 +64,8 @@ TRACE_EVENT(yakvm_exit,
 				   { SVM_EXIT_EXCP_BASE + 1, "db" },
 				   { SVM_EXIT_EXCP_BASE + 3, "bp" },
 				   { SVM_EXIT_EXCP_BASE + 17, "ac" },
+				   { SVM_EXIT_EXCP_BASE + 18, "mc" },
+				   { SVM_EXIT_WRITE_CR4, "cr4_write" },
 				   { SVM_EXIT_INTR, "intr" },
 				   { SVM_EXIT_NMI, "nmi" },
 				   { SVM_EXIT_VINTR, "vintr" },
@@ -79,6 +81,21 @@ TRACE_EVENT(yakvm_exit,
 				   { (u32)SVM_EXIT_ERR, "invalid" }),
 		  __entry->rip, __entry->info1, __entry->info2,
 		  __entry->int_info)
+);
+
+/* A state or value refused, and the name of the rule it breaks (cpu/cr.c). */
+TRACE_EVENT(yakvm_check_failed,
+	TP_PROTO(const char *what, const char *rule),
+	TP_ARGS(what, rule),
+	TP_STRUCT__entry(
+		__string(what, what)
+		__string(rule, rule)
+	),
+	TP_fast_assign(
+		__assign_str(what, what);
+		__assign_str(rule, rule);
+	),
+	TP_printk("%s: %s", __get_str(what), __get_str(rule))
 );
 
 #endif /* _YAKVM_TRACE_H */

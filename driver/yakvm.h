@@ -14,27 +14,53 @@
 #include <linux/kvm.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/rcuwait.h>
+#include <linux/signal.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/user-return-notifier.h>
 #include <asm/io.h>
+#include <asm/mem_encrypt.h>
 #include <linux/xarray.h>
 #include <asm/fpu/api.h>
 #include <asm/kvm_vcpu_regs.h>
+#include <asm/mce.h>
 #include <asm/svm.h>
 #include <asm/trapnr.h>
+
+#include "irq/irq.h"
 
 #define YAKVM_API_VERSION	12
 #define YAKVM_MAX_VCPUS		64	/* KVM_CAP_MAX_VCPUS and KVM_CAP_MAX_VCPU_ID */
 #define YAKVM_MAX_SLOTS		64	/* KVM_CAP_NR_MEMSLOTS */
-#define YAKVM_RUN_PAGES		2	/* kvm_run page + PIO data page */
+/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's flags, as KVM on x86. */
+#define YAKVM_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
+					 KVM_DIRTY_LOG_INITIALLY_SET)
+#define YAKVM_RUN_PAGES		3	/* kvm_run, PIO data, coalesced MMIO ring */
 #define YAKVM_PIO_PAGE		1	/* page offset of the PIO data page */
+#define YAKVM_MAX_MCE_BANKS	32	/* KVM_CAP_MCE, as KVM */
+#define YAKVM_MCG_CAP_SUPPORTED	(MCG_CTL_P | MCG_SER_P)
 
 /* Architectural reset values (APM vol. 2 14.1.3 and 13.1). */
 #define YAKVM_DR6_INIT		0xffff0ff0ULL
-#define YAKVM_DR6_VOLATILE	0x0001e80fULL	/* B0-3, BLD, BD, BS, BT, RTM */
+/*
+ * B0-3, BD, BS, BT.  BLD (11) and RTM (16) exist only with bus-lock
+ * detection and RTM, which yakvm offers neither of: for the guest they
+ * are fixed at 1 (as KVM's kvm_dr6_fixed() makes them).
+ */
+#define YAKVM_DR6_VOLATILE	0x0000e00fULL
 #define YAKVM_DR6_FIXED_1	(YAKVM_DR6_INIT & ~YAKVM_DR6_VOLATILE)
 #define YAKVM_DR7_INIT		0x00000400ULL
 #define YAKVM_PAT_INIT		0x0007040600070406ULL
+
+/*
+ * The physical address of a page as the CPU must be given it: with SME
+ * active, the C-bit set (APM 7.10), or the CPU reads it as ciphertext.
+ */
+static inline phys_addr_t yakvm_hw_pa(struct page *page)
+{
+	return __sme_set(page_to_phys(page));
+}
 
 /* Numbering of vcpu->regs[], as the ModRM/REX register encoding. */
 enum yakvm_reg {
@@ -68,12 +94,21 @@ extern phys_addr_t yakvm_msrpm_pa;
 struct yakvm_cpu {
 	struct page *hsave;		/* VM_HSAVE_PA: VMRUN's host save area */
 	struct page *host_vmsave;	/* host state that only VMSAVE/VMLOAD move */
+	phys_addr_t hsave_pa;		/* the addresses as given to the CPU */
+	phys_addr_t host_vmsave_pa;
 	bool enabled;			/* yakvm set EFER.SVME on this CPU */
 	u32 asid_generation;
 	u32 next_asid;
 	u32 max_asid;
 	struct vmcb *last_vmcb;		/* VMCB that last ran here (IBPB, clean bits) */
 	struct irq_work inject_kick;	/* a self-IPI, see run.c */
+
+	/* TSC_AUX, switched lazily (run.c); IRQs off while these change. */
+	struct user_return_notifier tsc_aux_urn;
+	bool tsc_aux_registered;	/* the host value goes back on user return */
+	u64 tsc_aux_host;		/* read when SVM is enabled here */
+	u64 tsc_aux_current;		/* what the MSR holds */
+	u64 tsc_aux_writes;		/* WRMSRs of TSC_AUX, for debugfs */
 };
 
 int yakvm_svm_init(void);
@@ -82,8 +117,11 @@ int yakvm_svm_get(void);		/* one more VM: enable SVM on every CPU */
 void yakvm_svm_put(void);		/* VM gone: disable when it was the last */
 struct yakvm_cpu *yakvm_this_cpu(void);
 int yakvm_svm_users(void);
+struct seq_file;
+void yakvm_svm_show_cpus(struct seq_file *m);
 void yakvm_msrpm_allow(u32 msr, bool read, bool write);
 void yakvm_svm_forget_vmcb(struct vmcb *vmcb);
+void yakvm_svm_drop_tsc_aux(struct yakvm_cpu *pcpu);	/* run.c */
 
 /* ------------------------------------------------------------------ */
 /* memslot.c, npt.c: guest physical memory                             */
@@ -96,6 +134,7 @@ struct yakvm_slot {
 	unsigned long hva;
 	struct xarray pages;		/* slot page index -> pinned struct page */
 	unsigned long npinned;
+	unsigned long *dirty_bitmap;	/* KVM_MEM_LOG_DIRTY_PAGES */
 };
 
 struct yakvm_npt {
@@ -110,10 +149,13 @@ struct yakvm_npt {
 
 struct yakvm_vcpu;
 
+/*
+ * VM-wide counters, each changed under mmu_lock; what vCPUs count in
+ * parallel (nested page faults, MMIO) lives in their own yakvm_vcpu_stats
+ * and is summed when read.
+ */
 struct yakvm_vm_stats {
-	u64 npt_faults;
 	u64 npt_pages_mapped;
-	u64 mmio_faults;
 	u64 slot_changes;
 	u64 remote_flushes;
 };
@@ -138,7 +180,22 @@ struct yakvm_vm {
 	unsigned long accounted_pages;	/* charged to RLIMIT_MEMLOCK */
 
 	u64 tsc_offset;			/* guest TSC starts near zero */
-	bool identity_map_set;
+	/* The last IA32_TSC write, for lining vCPUs' TSCs up (cpu/msr.c). */
+	struct mutex tsc_lock;
+	bool tsc_written;
+	u64 last_tsc_ns, last_tsc_write, last_tsc_offset;
+	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID */
+	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0: YAKVM_MAX_VCPUS */
+	s64 clock_offset;		/* KVM_GET/SET_CLOCK - host boot time */
+	u64 dirty_log_manual;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
+	u64 wall_clock_msr;		/* MSR_KVM_WALL_CLOCK[_NEW], last written */
+
+	struct yakvm_vm_irq irq;	/* in-kernel irqchip, PIT, buses (irq/) */
+
+	/* coalesced_mmio.c: the ring page every vCPU fd maps, its zones. */
+	struct kvm_coalesced_mmio_ring *coalesced_ring;
+	spinlock_t coalesced_lock;	/* writers of the ring */
+	struct list_head coalesced_zones;
 
 	struct yakvm_vm_stats stats;
 	struct dentry *debugfs;
@@ -154,6 +211,9 @@ enum yakvm_vcpu_mode {
 
 /* Requests made to a vCPU from other threads, checked before each entry. */
 #define YAKVM_REQ_TLB_FLUSH	BIT(0)
+#define YAKVM_REQ_EVENT		BIT(1)	/* an interrupt or event may be pending */
+#define YAKVM_REQ_IOAPIC_EOI	BIT(2)	/* split irqchip: exit with KVM_EXIT_IOAPIC_EOI */
+#define YAKVM_REQ_CLOCK_UPDATE	BIT(3)	/* rewrite the kvmclock structure */
 
 /* An exit to user space whose instruction completes on the next KVM_RUN. */
 enum yakvm_pending_user {
@@ -238,11 +298,16 @@ struct yakvm_vcpu_stats {
 	u64 injected_irqs;
 	u64 asid_allocs;
 	u64 signal_exits;
+	u64 npt_faults;
+	u64 mmio_faults;
+	u64 coalesced_writes;		/* appended to the coalesced MMIO ring */
+	u64 coalesced_full;		/* exited because the ring was full */
 };
 
 struct yakvm_vcpu {
 	struct yakvm_vm *vm;
 	u32 id;
+	int idx;			/* index in vm->vcpus[] */
 	struct mutex mutex;		/* one ioctl at a time on this vCPU */
 
 	struct vmcb *vmcb;
@@ -269,6 +334,11 @@ struct yakvm_vcpu {
 	struct yakvm_event exception;	/* exception to inject on entry */
 	struct yakvm_event irq;		/* external interrupt (KVM_INTERRUPT) */
 	struct yakvm_soft_event soft;	/* an intercepted INTn/INTO, see debug.c */
+	bool want_irq_window;		/* kvm_run.request_interrupt_window, read once per KVM_RUN */
+	int user_extint;		/* split irqchip: KVM_INTERRUPT's ExtINT vector, or -1 */
+	u8 ioapic_eoi_vector;		/* split irqchip: for KVM_EXIT_IOAPIC_EOI */
+	bool sigset_active;		/* KVM_SET_SIGNAL_MASK */
+	sigset_t sigset;
 	u32 guest_debug;		/* KVM_GUESTDBG_* */
 	bool step_completed;		/* emulated instruction done with TF set */
 	u64 fault_addr;			/* last emulated access that faulted */
@@ -286,13 +356,41 @@ struct yakvm_vcpu {
 	u64 mtrr_var[16];
 	u64 dr[4];			/* DR0-3: intercepted, never loaded */
 	u64 dr7;			/* emulated: guest breakpoints are not armed */
-	u64 tsc_offset_adjust;
+	u64 tsc_offset;			/* guest TSC - host TSC */
+	u64 tsc_adjust;			/* IA32_TSC_ADJUST */
+	u64 mcg_cap, mcg_status, mcg_ctl;	/* machine check (cpu/msr.c) */
+	u64 mce_banks[YAKVM_MAX_MCE_BANKS * 4];	/* CTL, STATUS, ADDR, MISC */
+	u64 pv_msrs[8];			/* KVM PV MSRs 0x4b564d00-07 a VMM stored */
+	/* cpu/kvmclock.c */
+	u64 kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME[_NEW] */
+	u64 kvmclock_gpa;
+	u32 kvmclock_version;
+	int kvmclock_cpu;		/* the physical CPU of its last update */
 
 	/* The VMM's CPUID table (KVM_SET_CPUID2); without one, the default. */
 	bool cpuid_set;
 	struct kvm_cpuid_entry2 *cpuid;
 	int cpuid_nent;
 	bool ran;			/* entered the guest at least once */
+
+	/*
+	 * With the in-kernel irqchip (irq/): the local APIC, the MP state
+	 * (KVM_MP_STATE_*), and where the vCPU sleeps while halted or waiting
+	 * for INIT/SIPI.  Without it, apic is NULL and mp_state RUNNABLE.
+	 */
+	struct yakvm_lapic *apic;
+	u32 mp_state;
+	struct rcuwait wait;
+
+	/* NMIs (svm/events.c): KVM_NMI, NMI IPIs, LINT1. */
+	atomic_t nmi_queued;		/* not yet looked at by the vCPU */
+	unsigned int nmi_pending;	/* at most 2, as a CPU latches */
+	bool nmi_injected;		/* being delivered (EVENTINJ, re-injected) */
+	bool nmi_masked;		/* blocked until the handler's IRET */
+	bool awaiting_iret;		/* IRET intercepted at iret_rip */
+	bool nmi_singlestep;		/* TF set by yakvm to see the IRET complete */
+	u64 nmi_singlestep_rflags;	/* the guest's own TF and RF then */
+	u64 iret_rip;
 
 	struct yakvm_vcpu_stats stats;
 	struct dentry *debugfs;
@@ -350,7 +448,12 @@ void yakvm_free_slots(struct yakvm_vm *vm);
 int yakvm_read_gpa(struct yakvm_vm *vm, u64 gpa, void *buf, unsigned int len);
 int yakvm_write_gpa(struct yakvm_vm *vm, u64 gpa, const void *buf,
 		    unsigned int len);
+int yakvm_cmpxchg_gpa(struct yakvm_vm *vm, u64 gpa, u64 *old, u64 new,
+		      unsigned int size);
 u64 yakvm_max_gpa(void);
+void yakvm_mark_dirty(struct yakvm_slot *slot, u64 gfn);
+long yakvm_get_dirty_log(struct yakvm_vm *vm, void __user *argp);
+long yakvm_clear_dirty_log(struct yakvm_vm *vm, void __user *argp);
 
 /* npt.c */
 int yakvm_npt_init(struct yakvm_vm *vm);
@@ -358,15 +461,40 @@ void yakvm_npt_destroy(struct yakvm_vm *vm);
 int yakvm_npt_map(struct yakvm_vm *vm, u64 gfn, struct page *page,
 		  bool writable);
 void yakvm_npt_unmap(struct yakvm_vm *vm, u64 gfn, u64 npages);
+bool yakvm_npt_wrprotect(struct yakvm_vm *vm, u64 gfn);
+void yakvm_npt_prune(struct yakvm_vm *vm, u64 gfn, u64 npages,
+		     struct list_head *freed);
+void yakvm_npt_free_tables(struct yakvm_vm *vm, struct list_head *freed);
 phys_addr_t yakvm_npt_root_pa(struct yakvm_vm *vm);
 
 /* vcpu.c */
 int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id);
 void yakvm_vcpu_free(struct yakvm_vcpu *vcpu);
 void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu);
+void yakvm_vcpu_init(struct yakvm_vcpu *vcpu);		/* an INIT */
+void yakvm_vcpu_sipi(struct yakvm_vcpu *vcpu, u8 vector);
+bool yakvm_vcpu_is_bsp(struct yakvm_vcpu *vcpu);
+
+/* vcpu_state.c */
+long yakvm_get_vcpu_events(struct yakvm_vcpu *vcpu, void __user *argp);
+long yakvm_set_vcpu_events(struct yakvm_vcpu *vcpu, void __user *argp);
+long yakvm_get_xsave(struct yakvm_vcpu *vcpu, void __user *argp, bool xsave2);
+long yakvm_set_xsave(struct yakvm_vcpu *vcpu, void __user *argp);
+long yakvm_get_xcrs(struct yakvm_vcpu *vcpu, void __user *argp);
+long yakvm_set_xcrs(struct yakvm_vcpu *vcpu, void __user *argp);
+bool yakvm_xcr0_valid(struct yakvm_vcpu *vcpu, u64 val);
+long yakvm_get_debugregs(struct yakvm_vcpu *vcpu, void __user *argp);
+long yakvm_set_debugregs(struct yakvm_vcpu *vcpu, void __user *argp);
+long yakvm_get_tsc_khz(struct yakvm_vcpu *vcpu);
+long yakvm_set_tsc_khz(struct yakvm_vcpu *vcpu, unsigned long khz);
+long yakvm_set_signal_mask(struct yakvm_vcpu *vcpu, void __user *argp);
+void yakvm_sigset_activate(struct yakvm_vcpu *vcpu);
+void yakvm_sigset_deactivate(struct yakvm_vcpu *vcpu);
+long yakvm_set_vapic_addr(struct yakvm_vcpu *vcpu, void __user *argp);
 
 /* run.c */
 int yakvm_vcpu_run(struct yakvm_vcpu *vcpu);
+void yakvm_vcpu_kick(struct yakvm_vcpu *vcpu);
 
 /* events.c */
 void yakvm_queue_exception(struct yakvm_vcpu *vcpu, u8 vector, bool has_error,
@@ -376,11 +504,17 @@ bool yakvm_ready_for_interrupt(struct yakvm_vcpu *vcpu);
 bool yakvm_inject_events(struct yakvm_vcpu *vcpu);
 void yakvm_complete_interrupted_event(struct yakvm_vcpu *vcpu);
 int yakvm_handle_vintr(struct yakvm_vcpu *vcpu);
+int yakvm_handle_iret(struct yakvm_vcpu *vcpu);
+bool yakvm_nmi_singlestep_db(struct yakvm_vcpu *vcpu);
+void yakvm_check_events(struct yakvm_vcpu *vcpu);
+bool yakvm_has_wake_event(struct yakvm_vcpu *vcpu);
 long yakvm_interrupt_ioctl(struct yakvm_vcpu *vcpu, void __user *argp);
+long yakvm_nmi_ioctl(struct yakvm_vcpu *vcpu);
 
 /* debug.c */
 bool yakvm_singlestepping(struct yakvm_vcpu *vcpu);
 long yakvm_set_guest_debug(struct yakvm_vcpu *vcpu, void __user *argp);
+void yakvm_apply_guest_debug(struct yakvm_vcpu *vcpu);
 int yakvm_handle_db(struct yakvm_vcpu *vcpu);
 int yakvm_handle_bp(struct yakvm_vcpu *vcpu);
 int yakvm_handle_swint(struct yakvm_vcpu *vcpu);
@@ -394,8 +528,6 @@ static inline void yakvm_inject_ud(struct yakvm_vcpu *vcpu)
 {
 	yakvm_queue_exception(vcpu, X86_TRAP_UD, false, 0);
 }
-
-void yakvm_kick(struct yakvm_vcpu *vcpu);
 
 /* vmenter.S */
 bool __yakvm_clgi(void);
@@ -444,6 +576,7 @@ u64 yakvm_seg_base(struct yakvm_vcpu *vcpu, int seg);
 #define YAKVM_GVA_OK		0
 #define YAKVM_GVA_FAULT		1	/* #PF injected-able: see pf_error */
 #define YAKVM_GVA_NOT_RAM	2	/* page table or data outside RAM */
+#define YAKVM_GVA_RETRY		3	/* internal: an entry changed under the walk */
 
 /* decode.c */
 enum yakvm_seg {
@@ -484,6 +617,7 @@ struct yakvm_insn {
 int yakvm_decode_prefixes(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 int yakvm_decode_mov_dr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
+int yakvm_decode_mov_cr(struct yakvm_vcpu *vcpu, struct yakvm_insn *insn);
 
 /* alu.c */
 u64 yakvm_alu(struct yakvm_vcpu *vcpu, enum yakvm_alu_op op, u64 dst, u64 src,
@@ -499,6 +633,9 @@ long yakvm_get_msr_index_list(void __user *argp);
 long yakvm_vcpu_msrs_ioctl(struct yakvm_vcpu *vcpu, void __user *argp,
 			   bool set);
 u64 yakvm_guest_tsc(struct yakvm_vcpu *vcpu);
+long yakvm_get_mce_cap_supported(void __user *argp);
+long yakvm_setup_mce(struct yakvm_vcpu *vcpu, void __user *argp);
+long yakvm_set_mce(struct yakvm_vcpu *vcpu, void __user *argp);
 
 /* cpuid.c */
 int yakvm_cpuid_init(void);
@@ -510,6 +647,32 @@ long yakvm_get_cpuid2(struct yakvm_vcpu *vcpu, void __user *argp);
 u64 yakvm_supported_xcr0(void);
 u64 yakvm_guest_xcr0_mask(struct yakvm_vcpu *vcpu);
 u32 yakvm_cpuid_signature(struct yakvm_vcpu *vcpu);
+
+enum yakvm_cpuid_reg {
+	YAKVM_CPUID_EAX, YAKVM_CPUID_EBX, YAKVM_CPUID_ECX, YAKVM_CPUID_EDX,
+};
+
+bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
+			   enum yakvm_cpuid_reg reg, unsigned int bit);
+
+/* kvmclock.c */
+u64 yakvm_vm_clock_ns(struct yakvm_vm *vm);
+void yakvm_kvmclock_update(struct yakvm_vcpu *vcpu);
+void yakvm_kvmclock_request(struct yakvm_vcpu *vcpu);
+int yakvm_kvmclock_set_system_time(struct yakvm_vcpu *vcpu, u64 data);
+int yakvm_kvmclock_set_wall_clock(struct yakvm_vcpu *vcpu, u64 gpa);
+
+/* cr.c */
+bool yakvm_sregs_valid(struct yakvm_vcpu *vcpu, const struct kvm_sregs *k);
+int yakvm_handle_cr4_write(struct yakvm_vcpu *vcpu);
+u64 yakvm_get_cr8(struct yakvm_vcpu *vcpu);
+void yakvm_set_cr8(struct yakvm_vcpu *vcpu, u64 cr8);
+
+/* coalesced_mmio.c */
+int yakvm_coalesced_init(struct yakvm_vm *vm);
+void yakvm_coalesced_destroy(struct yakvm_vm *vm);
+long yakvm_register_coalesced(struct yakvm_vm *vm, void __user *argp);
+long yakvm_unregister_coalesced(struct yakvm_vm *vm, void __user *argp);
 
 /* stats.c */
 struct yakvm_counters {
@@ -528,5 +691,10 @@ void yakvm_stats_exit(void);
 void yakvm_stats_vm_add(struct yakvm_vm *vm);
 void yakvm_stats_vm_remove(struct yakvm_vm *vm);
 void yakvm_stats_vcpu_add(struct yakvm_vcpu *vcpu);
+
+/* stress.c */
+struct dentry;
+void yakvm_stress_init(struct dentry *parent);
+void yakvm_stress_exit(void);
 
 #endif /* YAKVM_H */

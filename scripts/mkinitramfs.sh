@@ -30,6 +30,8 @@ for f in build/tests/*; do [ -f "$f" ] && cp "$f" "$stage/tests/"; done
 # /tests/*.test (they run in their own boot, tests/qemu/run.sh).
 [ -d build/tests/qemu ] && cp -r build/tests/qemu "$stage/tests/qemu"
 for f in build/guests/*; do [ -f "$f" ] && cp "$f" "$stage/guests/"; done
+# The harness self-check's tests (tests/selfcheck/), apart from the suite's.
+[ -d build/selfcheck ] && cp -r build/selfcheck "$stage/selfcheck"
 if [ -d build/linux-guest ]; then
 	mkdir -p "$stage/linux"
 	cp build/linux-guest/* "$stage/linux/"

@@ -1,14 +1,16 @@
 #!/bin/bash
 # Host-side quality checks run by `make test`, one result line each:
-# the module builds with no warning, sparse (C=2) reports nothing, and
-# checkpatch.pl (from Debian's linux-source package) is clean for driver/.
+# the module builds with no warning, its post-#VMEXIT speculation hygiene
+# is in the objects (scripts/check-speculation.py), sparse (C=2) reports
+# nothing, and checkpatch.pl (from Debian's linux-source package) is clean
+# for driver/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 kver=$(cat build/kver 2>/dev/null || scripts/kver.sh)
 kdir=/usr/src/linux-headers-$kver
 src=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1)
 cp_dir=build/checkpatch
-driver_files=$(ls driver/*.c driver/*.h driver/*.S | grep -v '\.mod\.c$')
+driver_files=$(find driver -name '*.[chS]' ! -name '*.mod.c' | sort)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -22,6 +24,9 @@ if make -C "$kdir" M="$tmp/driver" modules > "$tmp/build.log" 2>&1 &&
 else
 	echo "FAIL style/module-builds-without-warnings: $(grep -m3 -E 'warning:|error:' "$tmp/build.log" | tr '\n' ' ')"
 fi
+# Speculation hygiene after #VMEXIT, checked on the objects just built.
+/usr/bin/python3 scripts/check-speculation.py "$tmp/driver" ||
+	echo "FAIL style/check-speculation: the checker failed"
 make -C "$kdir" M="$tmp/driver" clean > /dev/null 2>&1
 if make -C "$kdir" M="$tmp/driver" C=2 modules > "$tmp/sparse.log" 2>&1 &&
    ! grep -E '^[^ ].*: (warning|error):' "$tmp/sparse.log" | grep -q .; then
@@ -31,7 +36,7 @@ else
 fi
 
 if [ -z "$src" ]; then
-	echo "skip style/checkpatch: no /usr/src/linux-source-*.tar.xz (make env installs it)"
+	echo "FAIL style/checkpatch-clean: no /usr/src/linux-source-*.tar.xz (make env installs it)"
 	exit 0
 fi
 if [ ! -x "$cp_dir/checkpatch.pl" ]; then

@@ -2,6 +2,7 @@
 /*
  * VMs, memory slots and vCPUs on a KVM-ABI device (see vm.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +16,31 @@
 #include "vm.h"
 
 #define MAX_CPUID_ENTRIES	256
+#define YAKVM_DEBUGFS_DIR	"/sys/kernel/debug/yakvm"
+
+/*
+ * yakvm names a VM's debugfs directory vmID-PID, IDs counting up: the
+ * newest one of this process is the VM just created.
+ */
+static void find_debugfs_dir(struct vm *vm)
+{
+	DIR *d = opendir(YAKVM_DEBUGFS_DIR);
+	unsigned int id, best = 0;
+	struct dirent *e;
+	int pid;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (sscanf(e->d_name, "vm%u-%d", &id, &pid) == 2 &&
+		    pid == getpid() && id >= best) {
+			best = id;
+			snprintf(vm->debugfs, sizeof(vm->debugfs), "%s/%s",
+				 YAKVM_DEBUGFS_DIR, e->d_name);
+		}
+	}
+	closedir(d);
+}
 
 int dev_open(const char *path)
 {
@@ -41,6 +67,8 @@ struct vm *vm_create(const struct test_dev *dev, uint64_t mem_size)
 	if (size < (int)sizeof(struct kvm_run))
 		test_fail("KVM_GET_VCPU_MMAP_SIZE: %d (%s)", size, strerror(errno));
 	vm->run_size = size;
+	if (vm->is_yakvm)
+		find_debugfs_dir(vm);
 	trace_vm_created(vm);
 	if (mem_size)
 		vm_add_memory(vm, 0, 0, mem_size, 0);
@@ -258,6 +286,8 @@ int vcpu_run_raw(struct vcpu *v)
 
 	if (!r)
 		trace_exit(v);
+	else if (saved_errno != EINTR)	/* EINTR: where a signal happened to land */
+		trace_run_failed(v, saved_errno);
 	errno = saved_errno;
 	return r;
 }

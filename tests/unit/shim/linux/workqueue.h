@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Host-side unit tests: see ../kshim.h. */
+#include "../kshim.h"
