@@ -17,7 +17,6 @@ GUEST ?=
 VMCMD ?=
 SEED ?= 1
 CALLS ?= 1000000
-QEMU_STRICT ?= 0
 DEBUG_VMLINUX ?= 0
 
 CC      := gcc
@@ -92,10 +91,9 @@ test: env
 	@scripts/test.sh
 
 # The suite with the whole QEMU matrix and all of kvm-unit-tests (docs/qemu.md).
-# QEMU_STRICT=1 ignores tests/qemu/pending.
 test-full: env
 	@$(MAKE) --no-print-directory initramfs
-	@YAKVM_QEMU_SUITE=full YAKVM_QEMU_STRICT=$(QEMU_STRICT) scripts/test.sh
+	@YAKVM_QEMU_SUITE=full scripts/test.sh
 
 # Debian's QEMU boots the Linux guest in the test VM, console in this terminal.
 DEV ?= yakvm

@@ -4,7 +4,6 @@
 # kvm-unit-tests -- in a test VM of its own with one vCPU (scripts/testvm.sh
 # says why), on one CPU model: epyc when the run includes it.
 #   YAKVM_QEMU_SUITE=quick (make test) or full (make test-full)
-#   YAKVM_QEMU_STRICT=1    ignore tests/qemu/pending: every yakvm failure FAILs
 #   YAKVM_QEMU_TIMEOUT     the boot's hard limit in seconds
 # With --filter the boot runs only when the filter names these tests
 # ("qemu", "qemu/linux", "kut", ...).  Uses test.sh's judge, $out, $threads.
@@ -18,7 +17,6 @@ qemu_suite() {
 	[ "$suite" = full ] && limit=5400
 	limit=${YAKVM_QEMU_TIMEOUT:-$limit}
 	args=$suite
-	[ "${YAKVM_QEMU_STRICT:-0}" = 1 ] && args+=,strict
 	echo "== QEMU tests on CPU model $cpu (one vCPU; suite $suite)"
 	res=$out/qemu-$cpu.results
 	log=$out/qemu-$cpu.log

@@ -5,14 +5,7 @@
 # and prints "ok DEV/qemu/...", "FAIL DEV/qemu/...: why" or "skip ...: why".
 # Cases judge the guest's OUTPUT; QEMU's exit status is a secondary check
 # (QEMU exits 1 for a start-up error as well as for some guest exits).
-#
-# The pending list (/tests/qemu/pending, from tests/qemu/pending): yakvm cases
-# expected to fail until the driver implements what the list names.  A listed
-# case that fails prints "skip yakvm/...: PENDING(<reason>) -- FAIL: <why>",
-# so the suite stays green while the failure stays visible; a listed case
-# that passes prints "ok" and a "# pending entry ... can go" note.  With
-# YAKVM_QEMU_STRICT=1 (or the list empty) every yakvm failure is a FAIL.
-# docs/qemu.md, "The pending list".
+# A yakvm case that fails is a FAIL, never a skip.
 export PATH=$PATH:/usr/bin
 # kvm-unit-tests' runner uses process substitution and `tee /dev/stderr`:
 # devtmpfs has no /dev/fd or /dev/std* links (a real system's udev makes them).
@@ -24,7 +17,6 @@ ESC=$(printf '\033')
 # strip_colours: the runner's PASS/FAIL/SKIP come in ANSI colours.
 strip_colours() { sed "s/$ESC\[[0-9;]*m//g"; }
 QEMU_BIN=${QEMU_BIN:-/usr/bin/qemu-system-x86_64}
-PENDING=${YAKVM_QEMU_PENDING:-/tests/qemu/pending}
 KVER=$(uname -r)		# the guest is the test VM's own Debian kernel
 TMP=$(mktemp -d /tmp/qemu-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -32,38 +24,8 @@ trap 'rm -rf "$TMP"' EXIT
 ok() { echo "ok $1"; }
 skip() { echo "skip $1: $2"; }
 
-# pending_reason CASE: the pending list's reason for CASE (glob patterns,
-# "PATTERN  reason" per line, # comments), or nothing.
-pending_reason() {
-	local pat why
-	[ "${YAKVM_QEMU_STRICT:-0}" = 1 ] && return 0
-	[ -r "$PENDING" ] || return 0
-	while read -r pat why; do
-		case "$pat" in ''|'#'*) continue ;; esac
-		# shellcheck disable=SC2254
-		case "$1" in $pat) echo "$why"; return 0 ;; esac
-	done < "$PENDING"
-}
-
-# fail CASE WHY: a FAIL, unless the pending list holds the (yakvm) case.
-fail() {
-	local why
-	why=$(pending_reason "$1")
-	if [ -n "$why" ]; then
-		echo "skip $1: PENDING($why) -- FAIL: $2"
-	else
-		echo "FAIL $1: $2"
-	fi
-}
-
-# pass CASE [NOTE]: ok, noting a pending entry that is no longer needed.
-pass() {
-	local why
-	echo "ok $1${2:+: $2}"
-	why=$(pending_reason "$1")
-	[ -n "$why" ] && echo "# $1 passes: its pending entry ($why) can go"
-	return 0
-}
+fail() { echo "FAIL $1: $2"; }
+pass() { echo "ok $1${2:+: $2}"; }
 
 # check CASE CONDITION-STATUS WHY: pass when the status is 0, else fail.
 check() {

@@ -6,7 +6,7 @@
 
 QEMU_TEST_DIR := $(BUILD)/tests/qemu
 QEMU_TEST_FILES := $(patsubst tests/qemu/%,$(QEMU_TEST_DIR)/%,$(wildcard tests/qemu/*.test) \
-	tests/qemu/common.sh tests/qemu/run.sh tests/qemu/bench.sh tests/qemu/kut-timed tests/qemu/pending \
+	tests/qemu/common.sh tests/qemu/run.sh tests/qemu/bench.sh tests/qemu/kut-timed \
 	tests/qemu/kut-quick tests/qemu/kut-kvm-known)
 
 tests: qemu-tests
