@@ -71,8 +71,13 @@ initramfs: all
 
 # The inventory of every case the suite must report (docs/testing.md):
 # regenerate after adding, renaming or removing tests, and review the diff.
+# The QEMU tests' boot has an inventory of its own per suite (tests/qemu/).
 manifest: tests
 	@/usr/bin/python3 scripts/inventory.py manifest
+	@YAKVM_QEMU_SUITE=quick /usr/bin/python3 scripts/inventory.py manifest \
+		--tests $(BUILD)/tests/qemu --out tests/qemu/manifest-quick.txt
+	@YAKVM_QEMU_SUITE=full /usr/bin/python3 scripts/inventory.py manifest \
+		--tests $(BUILD)/tests/qemu --out tests/qemu/manifest-full.txt
 
 run: env
 	@$(MAKE) --no-print-directory initramfs

@@ -112,7 +112,12 @@ boot() {		# boot CPU MODE TIMEOUT [testvm.sh args]: runs the VM; sets res, log, 
 }
 
 echo "== host-side checks: build warnings, sparse, checkpatch, unit tests, the inventory"
-count_results < <(scripts/style.sh; scripts/unit.sh; $python scripts/inventory.py manifest --check)
+count_results < <(scripts/style.sh; scripts/unit.sh; $python scripts/inventory.py manifest --check
+	for suite in quick full; do
+		YAKVM_QEMU_SUITE=$suite $python scripts/inventory.py manifest --check \
+			--tests build/tests/qemu --out tests/qemu/manifest-$suite.txt \
+			--case harness/qemu-manifest-$suite-current
+	done)
 
 if [ "$selfcheck" = 1 ]; then
 	echo "== harness self-check: the runner and the judge on tests that fail on purpose"
@@ -143,8 +148,22 @@ if [ "$selfcheck" = 1 ]; then
 fi
 
 # The tests that do not depend on the CPU model run in the first boot only.
+# filter_hits MANIFEST: whether --filter names a test of MANIFEST (or there
+# is no filter): a boot whose tests the filter leaves out is not made.
+filter_hits() {
+	local b part
+	[ -z "$filter" ] && return 0
+	for b in $(awk '!/^#/ && $1 != "@harness" { print $1 }' "$1" | sort -u); do
+		for part in ${filter//,/ }; do
+			[[ $b == *"$part"* ]] && return 0
+		done
+	done
+	return 1
+}
+
 once=1
 for cpu in $cpus; do
+	filter_hits tests/manifest.txt || break
 	echo "== suite on CPU model $cpu ($threads-threaded TCG unless KVM runs the outer VM)"
 	boot "$cpu" test "$suite_timeout" ${filter:+--filter "$filter"} ${once:+--append tvm.once=1}
 	unicorn_judge "$cpu" "$res" $([ -n "$once" ] || echo --no-selfcheck)

@@ -6,13 +6,20 @@
 # Cases judge the guest's OUTPUT; QEMU's exit status is a secondary check
 # (QEMU exits 1 for a start-up error as well as for some guest exits).
 # A yakvm case that fails is a FAIL, never a skip.
+# "SCRIPT --list" prints the names of the verdict lines the script would
+# print, on any machine (scripts/inventory.py, `make manifest`): the scripts
+# then only loop over their configurations.
+LISTING=
+[ "${1:-}" = --list ] && LISTING=1
 export PATH=$PATH:/usr/bin
-# kvm-unit-tests' runner uses process substitution and `tee /dev/stderr`:
-# devtmpfs has no /dev/fd or /dev/std* links (a real system's udev makes them).
-[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
-[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
-[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
-[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
+if [ -z "$LISTING" ]; then
+	# kvm-unit-tests' runner uses process substitution and `tee /dev/stderr`:
+	# devtmpfs has no /dev/fd or /dev/std* links (a real system's udev makes them).
+	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+	[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
+	[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
+	[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
+fi
 ESC=$(printf '\033')
 # strip_colours: the runner's PASS/FAIL/SKIP come in ANSI colours.
 strip_colours() { sed "s/$ESC\[[0-9;]*m//g"; }
@@ -20,11 +27,24 @@ QEMU_BIN=${QEMU_BIN:-/usr/bin/qemu-system-x86_64}
 KVER=$(uname -r)		# the guest is the test VM's own Debian kernel
 TMP=$(mktemp -d /tmp/qemu-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
+# list NAME...: under --list, the names, one a line.
+list() { printf '%s\n' "$@"; }
 
 ok() { echo "ok $1"; }
 skip() { echo "skip $1: $2"; }
 
 fail() { echo "FAIL $1: $2"; }
+
+# wanted NAME WHICH: whether this run has configuration NAME, marked WHICH
+# (q: make test and make test-full, f: make test-full only).  QEMU_ONLY
+# (colon-separated names, tvm.args QEMU_ONLY=a:b) picks configurations by
+# name instead, for a quick loop.
+wanted() {
+	if [ -n "${QEMU_ONLY:-}" ]; then
+		case ":$QEMU_ONLY:" in *":$1:"*) return 0 ;; *) return 1 ;; esac
+	fi
+	[ "${YAKVM_QEMU_SUITE:-quick}" = full ] || [ "$2" = q ]
+}
 pass() { echo "ok $1${2:+: $2}"; }
 
 # check CASE CONDITION-STATUS WHY: pass when the status is 0, else fail.
