@@ -31,6 +31,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+/* The ioctl fuzzer does not depend on the CPU model (tests/lib/test.h, TEST_CPU_MODEL_INDEPENDENT). */
+__attribute__((used)) static const char yakvm_test_once_marker[] =
+	"\n# yakvm-test: cpu-model-independent\n";
+
 #define NR_SYS		2
 #define NR_VM		4
 #define NR_VCPU		8
@@ -333,8 +337,9 @@ static void on_sigbus(int sig)
 }
 
 /*
- * mmap of the vCPU fd at random offsets and lengths: page 0 (kvm_run) and
- * page 1 (PIO data) are readable, anything beyond must raise SIGBUS.
+ * mmap of the vCPU fd at random offsets and lengths: page 0 (kvm_run),
+ * page 1 (PIO data) and page 2 (the coalesced MMIO ring,
+ * KVM_CAP_COALESCED_MMIO) are readable, anything beyond must raise SIGBUS.
  */
 static void mmap_vcpu(void)
 {
@@ -348,7 +353,7 @@ static void mmap_vcpu(void)
 	if (p == MAP_FAILED)
 		return;
 	for (i = 0; i < pages; i++) {
-		bool valid = off + i < 2, faulted;
+		bool valid = off + i < 3, faulted;
 
 		in_probe = 1;
 		faulted = sigsetjmp(sigbus_jmp, 1) != 0;

@@ -21,6 +21,7 @@
 #define VM_MAX_VCPUS	64
 #define VM_MAX_TRACE_RANGES	8
 #define VM_MAX_TRACE_MSRS	16
+#define VM_MAX_TRACE_SKIPS	8
 
 struct vm_region {
 	bool used;
@@ -58,6 +59,11 @@ struct vm {
 		uint64_t gpa, size;
 	} trace_mem[VM_MAX_TRACE_RANGES];
 	int nr_trace_mem;
+	/* Bytes inside those ranges hashed as zero (trace_memory_skip). */
+	struct trace_skip {
+		uint64_t gpa, size;
+	} trace_skip[VM_MAX_TRACE_SKIPS];
+	int nr_trace_skip;
 	uint32_t trace_msrs[VM_MAX_TRACE_MSRS];
 	int nr_trace_msrs;
 };
@@ -116,6 +122,11 @@ const char *vcpu_exit_str(struct vcpu *v);
  * type, else returns UCALL_NONE.
  */
 uint64_t vcpu_get_ucall(struct vcpu *v, struct ucall *uc);
+/*
+ * The last exit must be a ucall: an ASSERT ends the case with the guest's
+ * message, a PRINT is printed; returns the type.
+ */
+uint64_t vcpu_expect_ucall_exit(struct vcpu *v, struct ucall *uc);
 /*
  * Runs until the guest makes a ucall other than PRINT (printed here).
  * An ASSERT ends the case with the guest's message; any exit that is not a
