@@ -13,7 +13,7 @@
  * refreshes the pair when the vCPU enables the clock, when the VMM sets the
  * VM clock or a TSC, and when the vCPU moves to another physical CPU.
  *
- * While the host's TSC is constant and stable (the same on every CPU) and
+ * While the host's TSC is stable (not marked unstable by the kernel) and
  * every vCPU has the same TSC offset, all vCPUs get one pair, the VM's
  * "master clock" (KVM's name), taken once and again only when the VMM sets
  * the clock: then every vCPU extrapolates the same line, and the structure
@@ -98,7 +98,13 @@ static bool master_usable(struct yakvm_vm *vm)
 	int i, n = smp_load_acquire(&vm->nr_vcpus);
 	u64 offset;
 
-	if (!boot_cpu_has(X86_FEATURE_CONSTANT_TSC) || check_tsc_unstable() || !n)
+	/*
+	 * As KVM, which needs the host's clocksource to be the TSC: a TSC
+	 * the kernel did not mark unstable (CONSTANT_TSC is not required:
+	 * QEMU's CPU models lack invariant TSC, yet their TSC is the host's
+	 * clocksource, and KVM uses its master clock on them).
+	 */
+	if (check_tsc_unstable() || !tsc_khz || !n)
 		return false;
 	offset = READ_ONCE(vm->vcpus[0]->tsc_offset);
 	for (i = 1; i < n; i++)
