@@ -28,12 +28,14 @@ LDFLAGS := -static -pthread
 BIN := $(BUILD)/bin
 
 .PHONY: all env module vmm tests guests run shell test debug bench fuzz stress \
-	clean help sparse check-style initramfs manifest test-full
+	clean help sparse check-style initramfs manifest test-full run-qemu
 
 # The test VM's initramfs is packed last (0.4 s), so `make` alone leaves
 # everything scripts/test.sh and scripts/testvm.sh boot.
 all: module vmm tests guests
 	@scripts/mkinitramfs.sh $(BUILD)/testvm.cpio.gz
+	@scripts/mkqemuroot.sh
+	@scripts/mkkut.sh
 
 help:
 	@echo "make env      install missing Debian packages, prepare build/"
@@ -41,7 +43,8 @@ help:
 	@echo "make run      Debian's kernel under yakvm to a shell (CMD='...' runs guest commands;"
 	@echo "              GUEST=hello-long runs an example guest, VMCMD='...' any test-VM command)"
 	@echo "make test     the whole suite on both CPU models; ends with 'N passed, N failed'"
-	@echo "make test-full  make test plus the slow scenarios (Linux on 4 vCPUs)"
+	@echo "make test-full  make test plus the slow scenarios: Linux on 4 vCPUs, every QEMU configuration, kvm-unit-tests"
+	@echo "make run-qemu Debian's QEMU boots the Linux guest on /dev/yakvm (DEV=kvm, MACHINE=, SMP=, CMD=)"
 	@echo "make debug    test VM with gdbstub + gdb with kernel and module symbols"
 	@echo "make shell    test VM with an interactive shell (module loaded)"
 	@echo "make bench    yakvm vs KVM benchmarks (build/bench/)"
@@ -59,6 +62,7 @@ include vmm/vmm.mk
 include tests/tests.mk
 include tests/vmm/vmm-tests.mk
 include tests/linux/linux-tests.mk
+include tests/qemu/qemu.mk
 include guests/guests.mk
 include tests/step/step.mk
 include tests/selfcheck/selfcheck.mk
@@ -67,8 +71,13 @@ initramfs: all
 
 # The inventory of every case the suite must report (docs/testing.md):
 # regenerate after adding, renaming or removing tests, and review the diff.
+# The QEMU tests' boot has an inventory of its own per suite (tests/qemu/).
 manifest: tests
 	@/usr/bin/python3 scripts/inventory.py manifest
+	@YAKVM_QEMU_SUITE=quick /usr/bin/python3 scripts/inventory.py manifest \
+		--tests $(BUILD)/tests/qemu --out tests/qemu/manifest-quick.txt
+	@YAKVM_QEMU_SUITE=full /usr/bin/python3 scripts/inventory.py manifest \
+		--tests $(BUILD)/tests/qemu --out tests/qemu/manifest-full.txt
 
 run: env
 	@$(MAKE) --no-print-directory initramfs
@@ -86,10 +95,19 @@ test: env
 	@$(MAKE) --no-print-directory initramfs
 	@scripts/test.sh
 
-# make test and the scenarios too slow for it (the inventory's "full" cases).
+# make test, the scenarios too slow for it (the inventory's "full" cases),
+# the whole QEMU matrix and all of kvm-unit-tests (docs/qemu.md).
 test-full: env
 	@$(MAKE) --no-print-directory initramfs
-	@scripts/test.sh --full
+	@YAKVM_QEMU_SUITE=full scripts/test.sh --full
+
+# Debian's QEMU boots the Linux guest in the test VM, console in this terminal.
+DEV ?= yakvm
+MACHINE ?= pc,kernel-irqchip=off
+SMP ?= 1
+run-qemu: env
+	@$(MAKE) --no-print-directory initramfs
+	@YAKVM_TESTVM_SMP=1 scripts/run-main.sh --cpu $(CPU) --vm-cmd "qemu-linux --dev $(DEV) --machine $(MACHINE) --smp $(SMP)$(if $(CMD), --cmd '$(CMD)')"
 
 stress: env
 	@$(MAKE) --no-print-directory initramfs

@@ -184,6 +184,9 @@ struct yakvm_vm {
 	struct mutex tsc_lock;
 	bool tsc_written;
 	u64 last_tsc_ns, last_tsc_write, last_tsc_offset;
+	/* kvmclock's master pair (cpu/kvmclock.c), under tsc_lock. */
+	bool master_set;
+	u64 master_tsc, master_ns;
 	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID */
 	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0: YAKVM_MAX_VCPUS */
 	s64 clock_offset;		/* KVM_GET/SET_CLOCK - host boot time */
@@ -659,6 +662,8 @@ bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
 u64 yakvm_vm_clock_ns(struct yakvm_vm *vm);
 void yakvm_kvmclock_update(struct yakvm_vcpu *vcpu);
 void yakvm_kvmclock_request(struct yakvm_vcpu *vcpu);
+void yakvm_kvmclock_request_all(struct yakvm_vm *vm);
+void yakvm_kvmclock_clock_set(struct yakvm_vm *vm);
 int yakvm_kvmclock_set_system_time(struct yakvm_vcpu *vcpu, u64 data);
 int yakvm_kvmclock_set_wall_clock(struct yakvm_vcpu *vcpu, u64 gpa);
 

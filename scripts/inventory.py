@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The suite's inventory: which verdict lines a run must print.
 
-  inventory.py manifest [--check] [--tests DIR] [--out FILE]
+  inventory.py manifest [--check] [--tests DIR] [--out FILE] [--case NAME]
       writes tests/manifest.txt from the test binaries' and scripts' --list
       (`make manifest`); with --check, says whether the file is current.
   inventory.py check --manifest FILE --skips FILE --model MODEL [--tag TAG]
@@ -110,11 +110,11 @@ def cmd_manifest(args):
         except OSError:
             old = ""
         if old == text:
-            print("ok harness/manifest-current: %s matches the tests' --list" % args.out)
+            print("ok %s: %s matches the tests' --list" % (args.case, args.out))
             return 0
         new, gone = diff_lines(old, text)
-        print("FAIL harness/manifest-current: %s is not what `make manifest` writes "
-              "(new: %s; gone: %s)" % (args.out, ", ".join(new[:5]) or "-",
+        print("FAIL %s: %s is not what `make manifest` writes "
+              "(new: %s; gone: %s)" % (args.case, args.out, ", ".join(new[:5]) or "-",
                                        ", ".join(gone[:5]) or "-"))
         return 1
     with open(args.out, "w") as f:
@@ -242,7 +242,7 @@ def cmd_check(args):
         problems.append("%d printed twice: %s" % (len(twice), ", ".join(sorted(twice)[:8])))
     tag = "%s/harness/inventory" % (args.tag or args.model)
     if problems:
-        line = "FAIL %s: %s (%s; `make manifest` writes tests/manifest.txt)" % (
+        line = "FAIL %s: %s (%s; `make manifest` writes it)" % (
             tag, "; ".join(problems), args.manifest)
     else:
         line = "ok %s: %d cases as listed in %s" % (tag, len(counts), args.manifest)
@@ -263,6 +263,8 @@ def main():
     m.add_argument("--check", action="store_true")
     m.add_argument("--tests", default="build/tests")
     m.add_argument("--out", default="tests/manifest.txt")
+    m.add_argument("--case", default="harness/manifest-current",
+                   help="the name of --check's verdict line")
     c = sub.add_parser("check")
     c.add_argument("--manifest", required=True)
     c.add_argument("--skips", required=True)

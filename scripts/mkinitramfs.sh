@@ -14,7 +14,9 @@ cp /bin/busybox "$stage/bin/busybox"
 cp scripts/vm/init "$stage/init"
 cp scripts/vm/run-tests.sh "$stage/tests/run-tests.sh"
 cp scripts/vm/yakvm-linux "$stage/bin/yakvm-linux"
-chmod +x "$stage/init" "$stage/tests/run-tests.sh" "$stage/bin/yakvm-linux"
+cp scripts/vm/yakvm-qemu scripts/vm/qemu-linux scripts/vm/qemu-ioctls "$stage/bin/"
+chmod +x "$stage/init" "$stage/tests/run-tests.sh" "$stage/bin/yakvm-linux" "$stage/bin/yakvm-qemu" \
+	"$stage/bin/qemu-linux" "$stage/bin/qemu-ioctls"
 cp build/yakvm.ko "$stage/lib/modules/"
 # msr.ko is loaded by the tests that read the host's MSRs (/dev/cpu/N/msr).
 for m in virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm.ko \
@@ -24,6 +26,9 @@ done
 # Optional pieces: present once their issues have landed.
 [ -x build/bin/yakvm ] && cp build/bin/yakvm "$stage/bin/"
 for f in build/tests/*; do [ -f "$f" ] && cp "$f" "$stage/tests/"; done
+# The QEMU tests: a directory of their own, outside run-tests.sh's
+# /tests/*.test (they run in their own boot, tests/qemu/run.sh).
+[ -d build/tests/qemu ] && cp -r build/tests/qemu "$stage/tests/qemu"
 for f in build/guests/*; do [ -f "$f" ] && cp "$f" "$stage/guests/"; done
 # The harness self-check's tests (tests/selfcheck/), apart from the suite's.
 [ -d build/selfcheck ] && cp -r build/selfcheck "$stage/selfcheck"

@@ -116,7 +116,12 @@ boot() {		# boot CPU MODE TIMEOUT [testvm.sh args]: runs the VM; sets res, log, 
 }
 
 echo "== host-side checks: build warnings, sparse, checkpatch, unit tests, the inventory"
-count_results < <(scripts/style.sh; scripts/unit.sh; $python scripts/inventory.py manifest --check)
+count_results < <(scripts/style.sh; scripts/unit.sh; $python scripts/inventory.py manifest --check
+	for suite in quick full; do
+		YAKVM_QEMU_SUITE=$suite $python scripts/inventory.py manifest --check \
+			--tests build/tests/qemu --out tests/qemu/manifest-$suite.txt \
+			--case harness/qemu-manifest-$suite-current
+	done)
 
 if [ "$selfcheck" = 1 ]; then
 	echo "== harness self-check: the runner and the judge on tests that fail on purpose"
@@ -146,10 +151,24 @@ if [ "$selfcheck" = 1 ]; then
 	fi
 fi
 
+# filter_hits MANIFEST: whether --filter names a test of MANIFEST (or there
+# is no filter): a boot whose tests the filter leaves out is not made.
+filter_hits() {
+	local b part
+	[ -z "$filter" ] && return 0
+	for b in $(awk '!/^#/ && $1 != "@harness" { print $1 }' "$1" | sort -u); do
+		for part in ${filter//,/ }; do
+			[[ $b == *"$part"* ]] && return 0
+		done
+	done
+	return 1
+}
+
 # The tests marked "cpu-model-independent" run in the first boot only --
 # in every boot with --full (make test-full).
 once=1
 for cpu in $cpus; do
+	filter_hits tests/manifest.txt || break
 	echo "== suite on CPU model $cpu ($threads-threaded TCG unless KVM runs the outer VM)"
 	append="${once:+tvm.once=1 }${full:+tvm.full=1}"
 	append=${append% }
@@ -160,6 +179,10 @@ for cpu in $cpus; do
 	tally "$out/judged-$cpu.results"
 	once=$full
 done
+
+# The QEMU tests and kvm-unit-tests: a boot of their own (docs/qemu.md).
+. scripts/test-qemu.sh
+qemu_suite
 
 elapsed=$(( $(date +%s) - start ))
 echo "make test took $((elapsed / 60))m$((elapsed % 60))s; logs in $out/"

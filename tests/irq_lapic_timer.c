@@ -348,3 +348,43 @@ TEST_CASE_OPTS(tsc_deadline, .why_not_compared = TIMING)
 {
 	run_guest(ctx, guest_tsc_deadline, true);
 }
+
+/*
+ * Without CPUID.1:ECX[24] the MSR is still there, as on KVM: QEMU restores
+ * it with KVM_SET_MSRS at every reset of a vCPU whose model lacks the bit
+ * (qemu64, with the in-kernel irqchip) and asserts that the one MSR was
+ * set; the guest reads 0 and its writes are ignored (no #GP).
+ */
+struct one_msr {
+	struct kvm_msrs h;
+	struct kvm_msr_entry e;
+};
+
+static void guest_tsc_deadline_hidden(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t v = 1;
+
+	setup();
+	cpuid(1, 0, &a, &b, &c, &d);
+	GUEST_ASSERT(!(c & CPUID1_ECX_TSC_DEADLINE));
+	GUEST_ASSERT(!rdmsr_gp(MSR_IA32_TSC_DEADLINE, &v));
+	GUEST_ASSERT_EQ(v, 0);
+	GUEST_ASSERT(!wrmsr_gp(MSR_IA32_TSC_DEADLINE, rdtsc() + tsc_ticks_us(1000)));
+	GUEST_ASSERT_EQ(rdmsr(MSR_IA32_TSC_DEADLINE), 0);
+}
+
+TEST_CASE(tsc_deadline_msr_without_cpuid)
+{
+	struct vm *vm = vm_irq_long_fn(ctx->dev, 1, guest_tsc_deadline_hidden, 0);
+	struct vcpu *v = vm->vcpus[0];
+	struct one_msr m = { .h.nmsrs = 1, .e.index = MSR_IA32_TSC_DEADLINE };
+
+	vcpu_set_cpuid_bit(v, 1, 2, 24, false);
+	TEST_ASSERT_EQ(ioctl(v->fd, KVM_SET_MSRS, &m), 1);
+	m.e.data = 5;
+	TEST_ASSERT_EQ(ioctl(v->fd, KVM_GET_MSRS, &m), 1);
+	TEST_ASSERT_EQ(m.e.data, 0);
+	vcpu_run_ucall_watched(v, 20);
+	irq_vm_free(vm);
+}

@@ -231,8 +231,12 @@ static void build_kvm_leaves(void)
 	e->edx = 0x4d;			/* "M" */
 	e = &supported[nr_supported++];
 	e->function = KVM_CPUID_FEATURES;
+	/*
+	 * CLOCKSOURCE_STABLE_BIT: the guest may trust PVCLOCK_TSC_STABLE_BIT
+	 * (cpu/kvmclock.c's master clock); Linux ignores the flag without it.
+	 */
 	e->eax = BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_NOP_IO_DELAY) |
-		 BIT(KVM_FEATURE_CLOCKSOURCE2);
+		 BIT(KVM_FEATURE_CLOCKSOURCE2) | BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 }
 
 int yakvm_cpuid_init(void)

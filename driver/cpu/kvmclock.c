@@ -11,12 +11,16 @@
  * Each vCPU's structure holds a (guest TSC, clock) pair and the TSC's rate
  * as a multiplier and shift; the guest extrapolates from it.  yakvm
  * refreshes the pair when the vCPU enables the clock, when the VMM sets the
- * VM clock or a TSC, and when the vCPU moves to another physical CPU (TSCs
- * of different CPUs need not agree).  Pairs of different vCPUs are taken at
- * different times, so PVCLOCK_TSC_STABLE_BIT is never set and the guest
- * keeps its clock monotonic across vCPUs itself -- as KVM does when it
- * cannot use its master clock (as under QEMU's TCG, whose TSC Linux marks
- * unstable).
+ * VM clock or a TSC, and when the vCPU moves to another physical CPU.
+ *
+ * While the host's TSC is stable (not marked unstable by the kernel) and
+ * every vCPU has the same TSC offset, all vCPUs get one pair, the VM's
+ * "master clock" (KVM's name), taken once and again only when the VMM sets
+ * the clock: then every vCPU extrapolates the same line, and the structure
+ * says so with PVCLOCK_TSC_STABLE_BIT (Linux then keeps sched_clock
+ * stable, as it does on KVM).  Otherwise each vCPU gets a pair of its own,
+ * taken at its update, without the bit, and the guest keeps its clock
+ * monotonic across vCPUs itself.
  */
 #include <linux/ktime.h>
 #include <linux/math64.h>
@@ -78,6 +82,37 @@ static int write_time_info(struct yakvm_vcpu *vcpu, struct pvclock_vcpu_time_inf
 	return yakvm_write_gpa(vm, gpa, &t->version, sizeof(t->version));
 }
 
+/* A (host TSC, VM clock) pair, with no preemption between the two reads. */
+static void clock_pair(struct yakvm_vm *vm, u64 *host_tsc, u64 *ns)
+{
+	preempt_disable();
+	*host_tsc = rdtsc();
+	*ns = yakvm_vm_clock_ns(vm);
+	preempt_enable();
+}
+
+/* Whether the master clock may be used now; under tsc_lock. */
+static bool master_usable(struct yakvm_vm *vm)
+{
+	/* The vCPUs published so far (pairs with their publication). */
+	int i, n = smp_load_acquire(&vm->nr_vcpus);
+	u64 offset;
+
+	/*
+	 * As KVM, which needs the host's clocksource to be the TSC: a TSC
+	 * the kernel did not mark unstable (CONSTANT_TSC is not required:
+	 * QEMU's CPU models lack invariant TSC, yet their TSC is the host's
+	 * clocksource, and KVM uses its master clock on them).
+	 */
+	if (check_tsc_unstable() || !tsc_khz || !n)
+		return false;
+	offset = READ_ONCE(vm->vcpus[0]->tsc_offset);
+	for (i = 1; i < n; i++)
+		if (READ_ONCE(vm->vcpus[i]->tsc_offset) != offset)
+			return false;
+	return true;
+}
+
 /*
  * Before an entry, in process context (guest memory may fault in): write
  * the vCPU's time structure afresh.  A structure the guest put outside its
@@ -85,20 +120,30 @@ static int write_time_info(struct yakvm_vcpu *vcpu, struct pvclock_vcpu_time_inf
  */
 void yakvm_kvmclock_update(struct yakvm_vcpu *vcpu)
 {
+	struct yakvm_vm *vm = vcpu->vm;
 	struct pvclock_vcpu_time_info t = {};
+	bool stable;
 	u64 host_tsc, ns;
 
 	if (!(vcpu->kvmclock_msr & SYSTEM_TIME_ENABLE))
 		return;
-	/* The pair is read with no preemption between the two clocks. */
-	preempt_disable();
-	host_tsc = rdtsc();
-	ns = yakvm_vm_clock_ns(vcpu->vm);
-	preempt_enable();
+	mutex_lock(&vm->tsc_lock);
+	stable = master_usable(vm);
+	if (stable) {
+		if (!vm->master_set) {
+			clock_pair(vm, &vm->master_tsc, &vm->master_ns);
+			vm->master_set = true;
+		}
+		host_tsc = vm->master_tsc;
+		ns = vm->master_ns;
+	}
+	mutex_unlock(&vm->tsc_lock);
+	if (!stable)
+		clock_pair(vm, &host_tsc, &ns);
 	t.tsc_timestamp = host_tsc + vcpu->tsc_offset;
 	t.system_time = ns;
 	tsc_scale((u64)tsc_khz * 1000, &t.tsc_shift, &t.tsc_to_system_mul);
-	t.flags = 0;
+	t.flags = stable ? PVCLOCK_TSC_STABLE_BIT : 0;
 	if (write_time_info(vcpu, &t))
 		vcpu->kvmclock_msr &= ~SYSTEM_TIME_ENABLE;
 }
@@ -108,6 +153,27 @@ void yakvm_kvmclock_request(struct yakvm_vcpu *vcpu)
 {
 	if (READ_ONCE(vcpu->kvmclock_msr) & SYSTEM_TIME_ENABLE)
 		set_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests);
+}
+
+/* Every vCPU's structure anew before it runs again (a TSC offset changed). */
+void yakvm_kvmclock_request_all(struct yakvm_vm *vm)
+{
+	/* The vCPUs published so far (pairs with their publication). */
+	int i, n = smp_load_acquire(&vm->nr_vcpus);
+
+	for (i = 0; i < n; i++) {
+		yakvm_kvmclock_request(vm->vcpus[i]);
+		yakvm_vcpu_kick(vm->vcpus[i]);
+	}
+}
+
+/* KVM_SET_CLOCK: a new master pair, and every vCPU's structure from it. */
+void yakvm_kvmclock_clock_set(struct yakvm_vm *vm)
+{
+	mutex_lock(&vm->tsc_lock);
+	vm->master_set = false;
+	mutex_unlock(&vm->tsc_lock);
+	yakvm_kvmclock_request_all(vm);
 }
 
 /* MSR_KVM_SYSTEM_TIME[_NEW]: bit 0 enables, the rest is the structure's GPA. */

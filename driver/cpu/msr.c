@@ -63,8 +63,11 @@ static void set_tsc_offset(struct yakvm_vcpu *vcpu, u64 offset)
 	vcpu->tsc_offset = offset;
 	vcpu->vmcb->control.tsc_offset = offset;
 	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_INTERCEPTS);
-	/* kvmclock's TSC timestamp is the guest's TSC. */
-	yakvm_kvmclock_request(vcpu);
+	/*
+	 * kvmclock's TSC timestamp is the guest's TSC; and whether all vCPUs
+	 * may share the master clock depends on every vCPU's offset.
+	 */
+	yakvm_kvmclock_request_all(vcpu->vm);
 }
 
 /*

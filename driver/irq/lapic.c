@@ -662,8 +662,13 @@ int yakvm_lapic_get_msr(struct yakvm_vcpu *vcpu, u32 msr, u64 *data)
 	struct yakvm_lapic *apic = vcpu->apic;
 	u32 off, val;
 
+	/*
+	 * As KVM, the MSR exists whatever the CPUID says (QEMU restores it
+	 * for CPU models without the bit); the mode cannot be TSC-deadline
+	 * then, so it reads 0 and ignores writes.
+	 */
 	if (msr == MSR_IA32_TSC_DEADLINE) {
-		if (!apic || !tsc_deadline_offered(vcpu))
+		if (!apic)
 			return 1;
 		*data = timer_mode(apic) == APIC_LVT_TIMER_TSCDEADLINE ?
 			apic->tsc_deadline : 0;
@@ -692,7 +697,7 @@ int yakvm_lapic_set_msr(struct yakvm_vcpu *vcpu, u32 msr, u64 data, bool host)
 	u32 off;
 
 	if (msr == MSR_IA32_TSC_DEADLINE) {
-		if (!apic || !tsc_deadline_offered(vcpu))
+		if (!apic)
 			return 1;
 		if (timer_mode(apic) != APIC_LVT_TIMER_TSCDEADLINE)
 			return 0;	/* ignored outside TSC-deadline mode */

@@ -145,7 +145,6 @@ static long vm_clock(struct yakvm_vm *vm, void __user *argp, bool set)
 {
 	struct kvm_clock_data data;
 	u64 now;
-	int i, n;
 
 	if (!set) {
 		memset(&data, 0, sizeof(data));
@@ -169,11 +168,7 @@ static long vm_clock(struct yakvm_vm *vm, void __user *argp, bool set)
 	}
 	WRITE_ONCE(vm->clock_offset, data.clock - ktime_get_boottime_ns());
 	/* Every vCPU's kvmclock follows before it runs again. */
-	n = smp_load_acquire(&vm->nr_vcpus);
-	for (i = 0; i < n; i++) {
-		yakvm_kvmclock_request(vm->vcpus[i]);
-		yakvm_vcpu_kick(vm->vcpus[i]);
-	}
+	yakvm_kvmclock_clock_set(vm);
 	return 0;
 }
 

@@ -1,0 +1,172 @@
+# Helpers shared by the QEMU tests (tests/qemu/*.test; sourced, busybox sh in
+# the test VM).  Every case runs Debian's unmodified QEMU with -accel kvm,
+# once on /dev/yakvm (through yakvm-qemu, which binds /dev/yakvm over /dev/kvm
+# in a private mount namespace) and once on /dev/kvm (kvm_amd), in that order,
+# and prints "ok DEV/qemu/...", "FAIL DEV/qemu/...: why" or "skip ...: why".
+# Cases judge the guest's OUTPUT; QEMU's exit status is a secondary check
+# (QEMU exits 1 for a start-up error as well as for some guest exits).
+# A yakvm case that fails is a FAIL, never a skip.
+# "SCRIPT --list" prints the names of the verdict lines the script would
+# print, on any machine (scripts/inventory.py, `make manifest`): the scripts
+# then only loop over their configurations.
+LISTING=
+[ "${1:-}" = --list ] && LISTING=1
+export PATH=$PATH:/usr/bin
+if [ -z "$LISTING" ]; then
+	# kvm-unit-tests' runner uses process substitution and `tee /dev/stderr`:
+	# devtmpfs has no /dev/fd or /dev/std* links (a real system's udev makes them).
+	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+	[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
+	[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
+	[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
+fi
+ESC=$(printf '\033')
+# strip_colours: the runner's PASS/FAIL/SKIP come in ANSI colours.
+strip_colours() { sed "s/$ESC\[[0-9;]*m//g"; }
+QEMU_BIN=${QEMU_BIN:-/usr/bin/qemu-system-x86_64}
+KVER=$(uname -r)		# the guest is the test VM's own Debian kernel
+TMP=$(mktemp -d /tmp/qemu-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+# list NAME...: under --list, the names, one a line.
+list() { printf '%s\n' "$@"; }
+
+ok() { echo "ok $1"; }
+skip() { echo "skip $1: $2"; }
+
+fail() { echo "FAIL $1: $2"; }
+
+# wanted NAME WHICH: whether this run has configuration NAME, marked WHICH
+# (q: make test and make test-full, f: make test-full only).  QEMU_ONLY
+# (colon-separated names, tvm.args QEMU_ONLY=a:b) picks configurations by
+# name instead, for a quick loop.
+wanted() {
+	if [ -n "${QEMU_ONLY:-}" ]; then
+		case ":$QEMU_ONLY:" in *":$1:"*) return 0 ;; *) return 1 ;; esac
+	fi
+	[ "${YAKVM_QEMU_SUITE:-quick}" = full ] || [ "$2" = q ]
+}
+pass() { echo "ok $1${2:+: $2}"; }
+
+# check CASE CONDITION-STATUS WHY: pass when the status is 0, else fail.
+check() {
+	if [ "$2" = 0 ]; then pass "$1"; else fail "$1" "$3"; fi
+}
+
+# The devices, in the order their cases run.  /dev/kvm missing is a FAIL:
+# the test VM always loads kvm_amd, and every case needs its reference.
+devices() {
+	echo yakvm
+	echo kvm
+}
+have_dev() {
+	[ -c "/dev/$1" ]
+}
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+elapsed() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# one_line FILE [BYTES]: a file's tail as one line for a verdict message.
+one_line() {
+	tail -c "${2:-300}" "$1" 2>/dev/null | tr -d '\r' | tr '\n' '|'
+}
+
+# qemu_start_error TAG: the lines in which QEMU refused to start (or died),
+# e.g. "kvm does not support KVM_CAP_MP_STATE" -- what a FAIL should say.
+qemu_start_error() {
+	grep -v -e 'warning:' -e '^$' "$TMP/$1.err" 2>/dev/null | head -4 | tr '\n' '|'
+}
+
+# qemu_run TAG DEV TIMEOUT STOP-MARKER [QEMU ARGS...]: runs QEMU with -accel
+# kvm on DEV (yakvm or kvm), stdin from $TMP/TAG.in if it exists, the
+# console (-serial stdio) in $TMP/TAG.out, stderr in $TMP/TAG.err, the exit
+# status in $TMP/TAG.status (124: killed after TIMEOUT s; 125: yakvm-qemu
+# could not set up the device) and the wall time in $TMP/TAG.time.  When
+# STOP-MARKER (a fixed string, or "") shows up on the console QEMU gets 5 s
+# to exit by itself and is then killed (status 137): the case judges the
+# output, not how QEMU ended.  With QEMU_TIME_MARK set, the time until that
+# string first shows up goes to $TMP/TAG.marktime (0.5 s resolution).
+qemu_run() {
+	local tag=$1 dev=$2 limit=$3 marker=$4 t0 pid n
+	shift 4
+	local in=/dev/null
+	[ -e "$TMP/$tag.in" ] && in=$TMP/$tag.in
+	t0=$(uptime_s)
+	: > "$TMP/$tag.out"
+	if [ "$dev" = yakvm ]; then
+		YAKVM_QEMU=$QEMU_BIN yakvm-qemu -accel kvm "$@" < "$in" > "$TMP/$tag.out" 2> "$TMP/$tag.err" &
+	else
+		"$QEMU_BIN" -accel kvm "$@" < "$in" > "$TMP/$tag.out" 2> "$TMP/$tag.err" &
+	fi
+	pid=$!
+	n=0
+	rm -f "$TMP/$tag.marktime"
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ -n "${QEMU_TIME_MARK:-}" ] && [ ! -e "$TMP/$tag.marktime" ] &&
+		   grep -qF -- "$QEMU_TIME_MARK" "$TMP/$tag.out"; then
+			elapsed "$t0" > "$TMP/$tag.marktime"
+		fi
+		if [ -n "$marker" ] && grep -qF -- "$marker" "$TMP/$tag.out"; then
+			sleep 5
+			kill -9 "$pid" 2>/dev/null
+			break
+		fi
+		n=$((n + 1))
+		if [ "$n" -gt $((limit * 2)) ]; then
+			kill -9 "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			echo 124 > "$TMP/$tag.status"
+			elapsed "$t0" > "$TMP/$tag.time"
+			return
+		fi
+		usleep 500000
+	done
+	wait "$pid"
+	echo $? > "$TMP/$tag.status"
+	elapsed "$t0" > "$TMP/$tag.time"
+}
+
+status_of() { cat "$TMP/$1.status" 2>/dev/null; }
+
+# why_not TAG: one line saying what QEMU printed, for a FAIL.
+why_not() {
+	local e
+	e=$(qemu_start_error "$1")
+	if [ "$(status_of "$1")" = 124 ]; then
+		echo "no answer within the time limit (QEMU killed); console: $(one_line "$TMP/$1.out")${e:+; stderr: $e}"
+	elif [ -n "$e" ]; then
+		echo "QEMU: $e (status $(status_of "$1")); console: $(one_line "$TMP/$1.out" 200)"
+	else
+		echo "status $(status_of "$1"); console: $(one_line "$TMP/$1.out")"
+	fi
+}
+
+# The Linux guest (build/linux-guest: Debian's kernel and the busybox
+# initramfs of scripts/guest/init, which runs the base64 "ycmd=" commands).
+LINUX_KERNEL=/linux/vmlinuz
+LINUX_INITRD=/linux/initrd.gz
+# The guest command line.  no_timer_check and -global kvm-pit.lost_tick_policy
+# (which kvm-unit-tests' runner passes too) keep the guest's timer checks
+# from tripping over the slow nested timing of the test VM; quiet keeps the
+# serial console (one exit per character) short -- the cases read the
+# kernel log with dmesg instead.
+LINUX_APPEND="console=ttyS0 panic=-1 no_timer_check quiet"
+LINUX_QEMU="-nodefaults -display none -serial stdio -m 256 -global kvm-pit.lost_tick_policy=discard"
+
+# linux_args CMD: the -kernel/-initrd/-append arguments for commands CMD.
+linux_cmd_arg() {
+	printf '%s\n' "$1" | base64 | tr -d '\n'
+}
+
+# section TAG NAME: the lines a guest printed between "@@<NAME" and "@@>NAME".
+section() {
+	tr -d '\r' < "$TMP/$1.out" | sed -n "/^@@<$2\$/,/^@@>$2\$/p" | sed '1d;$d'
+}
+
+# The guest's clock complaints: kernel messages of a clocksource watchdog, an
+# unstable or unsynchronised TSC, or a clocksource switch away from the one
+# it chose, with numbers normalised.
+CLOCK_COMPLAINTS='clocksource watchdog|timekeeping watchdog|[Uu]nstable|unsynchroni[sz]ed|TSC warp|[Ss]kew|had cycles|Marking clocksource|Override clocksource|hpet.*lost|[Ll]ost .*tick|fallback'
+clock_complaints() {
+	section "$1" clock | sed 's/^\[[^]]*\] //' | grep -E "$CLOCK_COMPLAINTS" |
+		sed -E 's/[0-9]+/N/g' | sort -u
+}
