@@ -391,7 +391,7 @@ struct yakvm_vcpu {
 	bool nmi_injected;		/* being delivered (EVENTINJ, re-injected) */
 	bool nmi_masked;		/* blocked until the handler's IRET */
 	bool awaiting_iret;		/* IRET intercepted at iret_rip */
-	bool nmi_singlestep;		/* TF set by yakvm to see the IRET complete */
+	bool nmi_singlestep;		/* TF set by yakvm: an IRET or a shadow ends */
 	u64 nmi_singlestep_rflags;	/* the guest's own TF and RF then */
 	u64 iret_rip;
 

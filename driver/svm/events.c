@@ -256,7 +256,7 @@ bool yakvm_inject_events(struct yakvm_vcpu *vcpu)
 {
 	struct yakvm_event *ex = &vcpu->exception;
 	struct yakvm_soft_event *soft = &vcpu->soft;
-	bool irq = false, want_window;
+	bool irq = false, want_window, injecting, shadow_step;
 
 	if (ex->pending) {
 		/* Real mode pushes no error codes (APM 8.2). */
@@ -287,14 +287,26 @@ bool yakvm_inject_events(struct yakvm_vcpu *vcpu)
 
 	want_window = vcpu->irq.pending || vcpu->want_irq_window ||
 		      kernel_irq_pending(vcpu);
-	set_vintr(vcpu, want_window);
+	injecting = vcpu->vmcb->control.event_inj & SVM_EVTINJ_VALID;
+	/*
+	 * Behind an STI or MOV SS shadow the window is found by stepping
+	 * over the shadowed instruction, not by V_IRQ: QEMU's emulated SVM
+	 * ignores the VMCB's shadow at VMRUN and takes V_IRQ at once, so an
+	 * interrupt would land between a guest's "sti; hlt" and the HLT
+	 * would sleep for good (docs/design.md).  A HLT in the shadow exits
+	 * before it runs; its handler ends the step, and the interrupt then
+	 * wakes the HLT, as on hardware.  An event injected now ends the
+	 * shadow itself.
+	 */
+	shadow_step = want_window && in_shadow(vcpu) && !injecting;
+	set_vintr(vcpu, want_window && !shadow_step);
 	/*
 	 * An NMI waiting behind the IRET of the one in service, or behind a
-	 * shadow: single-step until it can go in.
+	 * shadow, or an interrupt behind a shadow: single-step until it can
+	 * go in.
 	 */
-	if (vcpu->nmi_pending && (vcpu->awaiting_iret || in_shadow(vcpu)) &&
-	    !vcpu->nmi_singlestep &&
-	    !(vcpu->vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
+	if (((vcpu->nmi_pending && (vcpu->awaiting_iret || in_shadow(vcpu))) ||
+	     shadow_step) && !vcpu->nmi_singlestep && !injecting) {
 		vcpu->nmi_singlestep = true;
 		vcpu->nmi_singlestep_rflags = vcpu->vmcb->save.rflags &
 					      (X86_EFLAGS_TF | X86_EFLAGS_RF);

@@ -286,7 +286,21 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	vcpu->stats.entries++;
 	vcpu->ran = true;
 
+	/*
+	 * RFLAGS.IF=1 at VMRUN: with V_INTR_MASKING the host's IF is what
+	 * lets physical interrupts exit the guest (APM 15.21.1); GIF=0 keeps
+	 * them pending until STGI.  IF is set here, well before VMRUN, never
+	 * by an STI right in front of it: QEMU's emulated SVM carries the
+	 * shadow of such an STI into the guest, where a guest STI as the
+	 * first instruction then has no shadow of its own, and an interrupt
+	 * lands between its "sti; hlt", which then sleeps for good
+	 * (docs/design.md).  KVM avoids STI+VMRUN for AMD CPUs too, which
+	 * leak that shadow into the guest's state when an event delivery
+	 * during VMRUN exits.
+	 */
+	raw_local_irq_enable();
 	__yakvm_vmrun(vcpu->regs, vcpu->vmcb_pa, pcpu->host_vmsave_pa);
+	raw_local_irq_disable();
 
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE)) {
 		vcpu->pkru = rdpkru();

@@ -2,7 +2,8 @@
 /*
  * The world switch (APM 15.5 "VMRUN", 15.5.2 "VMSAVE and VMLOAD").
  *
- * Called with interrupts off and GIF=0 (CLGI in run.c).  Everything between
+ * Called with GIF=0 (CLGI in run.c) and RFLAGS.IF=1: run.c sets IF before
+ * the call, so no STI shadow is live at VMRUN (see run.c).  Everything between
  * the guest's VMLOAD and the host's VMLOAD runs here, in assembly, because in
  * that window the CPU holds the guest's GS base: no C code, no tracing and
  * no per-CPU access may run until the host's state is back.
@@ -68,14 +69,7 @@ SYM_FUNC_START(__yakvm_vmrun)
 	VM_CLEAR_CPU_BUFFERS
 
 	mov	SAVED_VMCB(%rsp), %rax
-	/*
-	 * RFLAGS.IF=1 at VMRUN: with V_INTR_MASKING the host's IF, saved
-	 * here, is what lets physical interrupts exit the guest (APM 15.21.1).
-	 * GIF=0 keeps them pending until STGI.
-	 */
-	sti
 	vmrun	%rax
-	cli
 
 	mov	SAVED_REGS(%rsp), %rax
 	mov	%rcx, REG(__VCPU_REGS_RCX)(%rax)
