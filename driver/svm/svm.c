@@ -25,7 +25,6 @@
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
-#include <asm/virtext.h>
 
 #include "yakvm.h"
 
@@ -137,6 +136,24 @@ static void svm_enable_cpu(void *failed)
 	c->tsc_aux_current = c->tsc_aux_host;
 }
 
+/*
+ * Sets GIF, so INIT and NMI are not left blocked, zeroes VM_HSAVE_PA and
+ * clears EFER.SVME (APM 15.4).  yakvm's own copy of what 6.1's
+ * asm/virtext.h called cpu_svm_disable(): that header is gone in 6.12.
+ * Only called on a CPU yakvm enabled, with interrupts off.
+ */
+static void svm_cpu_off(void)
+{
+	u64 efer;
+
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME) {
+		asm volatile("stgi" ::: "memory");
+		wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	}
+}
+
 static void svm_disable_cpu(void *unused)
 {
 	struct yakvm_cpu *c = this_cpu_ptr(&yakvm_cpus);
@@ -144,8 +161,7 @@ static void svm_disable_cpu(void *unused)
 	if (!c->enabled)
 		return;
 	yakvm_svm_drop_tsc_aux(c);
-	/* Sets GIF, zeroes VM_HSAVE_PA and clears EFER.SVME (asm/virtext.h). */
-	cpu_svm_disable();
+	svm_cpu_off();
 	c->enabled = false;
 	c->last_vmcb = NULL;
 }
