@@ -34,7 +34,10 @@
 #define YAKVM_API_VERSION	12
 #define YAKVM_MAX_VCPUS		64	/* KVM_CAP_MAX_VCPUS and KVM_CAP_MAX_VCPU_ID */
 #define YAKVM_MAX_SLOTS		64	/* KVM_CAP_NR_MEMSLOTS */
-#define YAKVM_RUN_PAGES		2	/* kvm_run page + PIO data page */
+/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's flags, as KVM on x86. */
+#define YAKVM_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
+					 KVM_DIRTY_LOG_INITIALLY_SET)
+#define YAKVM_RUN_PAGES		3	/* kvm_run, PIO data, coalesced MMIO ring */
 #define YAKVM_PIO_PAGE		1	/* page offset of the PIO data page */
 #define YAKVM_MAX_MCE_BANKS	32	/* KVM_CAP_MCE, as KVM */
 #define YAKVM_MCG_CAP_SUPPORTED	(MCG_CTL_P | MCG_SER_P)
@@ -180,8 +183,15 @@ struct yakvm_vm {
 	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID */
 	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0: YAKVM_MAX_VCPUS */
 	s64 clock_offset;		/* KVM_GET/SET_CLOCK - host boot time */
+	u64 dirty_log_manual;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
+	u64 wall_clock_msr;		/* MSR_KVM_WALL_CLOCK[_NEW], last written */
 
 	struct yakvm_vm_irq irq;	/* in-kernel irqchip, PIT, buses (irq/) */
+
+	/* coalesced_mmio.c: the ring page every vCPU fd maps, its zones. */
+	struct kvm_coalesced_mmio_ring *coalesced_ring;
+	spinlock_t coalesced_lock;	/* writers of the ring */
+	struct list_head coalesced_zones;
 
 	struct yakvm_vm_stats stats;
 	struct dentry *debugfs;
@@ -199,6 +209,7 @@ enum yakvm_vcpu_mode {
 #define YAKVM_REQ_TLB_FLUSH	BIT(0)
 #define YAKVM_REQ_EVENT		BIT(1)	/* an interrupt or event may be pending */
 #define YAKVM_REQ_IOAPIC_EOI	BIT(2)	/* split irqchip: exit with KVM_EXIT_IOAPIC_EOI */
+#define YAKVM_REQ_CLOCK_UPDATE	BIT(3)	/* rewrite the kvmclock structure */
 
 /* An exit to user space whose instruction completes on the next KVM_RUN. */
 enum yakvm_pending_user {
@@ -285,6 +296,8 @@ struct yakvm_vcpu_stats {
 	u64 signal_exits;
 	u64 npt_faults;
 	u64 mmio_faults;
+	u64 coalesced_writes;		/* appended to the coalesced MMIO ring */
+	u64 coalesced_full;		/* exited because the ring was full */
 };
 
 struct yakvm_vcpu {
@@ -343,7 +356,12 @@ struct yakvm_vcpu {
 	u64 tsc_adjust;			/* IA32_TSC_ADJUST */
 	u64 mcg_cap, mcg_status, mcg_ctl;	/* machine check (cpu/msr.c) */
 	u64 mce_banks[YAKVM_MAX_MCE_BANKS * 4];	/* CTL, STATUS, ADDR, MISC */
-	u64 pv_msrs[10];		/* KVM PV MSRs a VMM stored */
+	u64 pv_msrs[8];			/* KVM PV MSRs 0x4b564d00-07 a VMM stored */
+	/* cpu/kvmclock.c */
+	u64 kvmclock_msr;		/* MSR_KVM_SYSTEM_TIME[_NEW] */
+	u64 kvmclock_gpa;
+	u32 kvmclock_version;
+	int kvmclock_cpu;		/* the physical CPU of its last update */
 
 	/* The VMM's CPUID table (KVM_SET_CPUID2); without one, the default. */
 	bool cpuid_set;
@@ -431,6 +449,7 @@ int yakvm_cmpxchg_gpa(struct yakvm_vm *vm, u64 gpa, u64 *old, u64 new,
 u64 yakvm_max_gpa(void);
 void yakvm_mark_dirty(struct yakvm_slot *slot, u64 gfn);
 long yakvm_get_dirty_log(struct yakvm_vm *vm, void __user *argp);
+long yakvm_clear_dirty_log(struct yakvm_vm *vm, void __user *argp);
 
 /* npt.c */
 int yakvm_npt_init(struct yakvm_vm *vm);
@@ -632,11 +651,24 @@ enum yakvm_cpuid_reg {
 bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
 			   enum yakvm_cpuid_reg reg, unsigned int bit);
 
+/* kvmclock.c */
+u64 yakvm_vm_clock_ns(struct yakvm_vm *vm);
+void yakvm_kvmclock_update(struct yakvm_vcpu *vcpu);
+void yakvm_kvmclock_request(struct yakvm_vcpu *vcpu);
+int yakvm_kvmclock_set_system_time(struct yakvm_vcpu *vcpu, u64 data);
+int yakvm_kvmclock_set_wall_clock(struct yakvm_vcpu *vcpu, u64 gpa);
+
 /* cr.c */
 bool yakvm_sregs_valid(struct yakvm_vcpu *vcpu, const struct kvm_sregs *k);
 int yakvm_handle_cr4_write(struct yakvm_vcpu *vcpu);
 u64 yakvm_get_cr8(struct yakvm_vcpu *vcpu);
 void yakvm_set_cr8(struct yakvm_vcpu *vcpu, u64 cr8);
+
+/* coalesced_mmio.c */
+int yakvm_coalesced_init(struct yakvm_vm *vm);
+void yakvm_coalesced_destroy(struct yakvm_vm *vm);
+long yakvm_register_coalesced(struct yakvm_vm *vm, void __user *argp);
+long yakvm_unregister_coalesced(struct yakvm_vm *vm, void __user *argp);
 
 /* stats.c */
 struct yakvm_counters {

@@ -94,6 +94,10 @@ static const struct cap_row {
 	CAP(IOAPIC_POLARITY_IGNORED, 1, SAME),
 	CAP(SPLIT_IRQCHIP, 1, SAME),
 	CAP(IRQ_ROUTING, 4096, SAME),
+	CAP(COALESCED_MMIO, 2, SAME),	/* the ring's page offset in the vCPU mmap */
+	CAP(COALESCED_PIO, 1, SAME),
+	CAP(MANUAL_DIRTY_LOG_PROTECT2, KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+	    KVM_DIRTY_LOG_INITIALLY_SET, SAME),
 	CAP(MCE, 32, SAME),		/* KVM_MAX_MCE_BANKS */
 	CAP(VCPU_EVENTS, 1, SAME),
 	CAP(DEBUGREGS, 1, SAME),
@@ -109,7 +113,6 @@ static const struct cap_row {
 	CAP(MAX_VCPU_ID, 64, 4096),
 	CAP(NR_MEMSLOTS, 64, 32764),
 	/* Not in yakvm, so not claimed. */
-	CAP(COALESCED_MMIO, 0, 2),	/* page offset of the ring */
 	CAP(SYNC_MMU, 0, 1),		/* yakvm pins guest pages */
 	CAP(MULTI_ADDRESS_SPACE, 0, 2),	/* no SMM */
 	CAP(X86_SMM, 0, 1),
@@ -166,10 +169,8 @@ TEST_CASE(get_vcpu_mmap_size)
 
 	/* kvm_run plus at least the PIO data page (KVM_PIO_PAGE_OFFSET). */
 	TEST_ASSERT(size >= 2 * 4096 && size % 4096 == 0, "size %ld", size);
-	if (ctx->dev->is_yakvm)
-		TEST_ASSERT_EQ(size, 2 * 4096);	/* DIFFERENCE: no coalesced MMIO page */
-	else
-		TEST_ASSERT_EQ(size, 3 * 4096);
+	/* kvm_run, the PIO data, the coalesced MMIO ring. */
+	TEST_ASSERT_EQ(size, 3 * 4096);
 	EXPECT_ERRNO(ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 1), EINVAL);
 	close(fd);
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * CPUID.  At load, yakvm builds the table of what it can offer a guest: the
- * host's values filtered to features that work under yakvm (no SVM, no
- * APIC, no MCE, no PMU, no speculation-control MSRs, no MONITOR/MWAIT, only
- * the XSAVE components whose state is switched), with the hypervisor bit set.
+ * host's values filtered to features that work under yakvm (no SVM, no PMU,
+ * no speculation-control MSRs, no MONITOR/MWAIT, only the XSAVE components
+ * whose state is switched), the local APIC and x2APIC it emulates, the
+ * hypervisor bit, and KVM's paravirtual leaves for kvmclock.
  * KVM_GET_SUPPORTED_CPUID returns it; a VMM chooses the guest's table with
  * KVM_SET_CPUID2, and a vCPU without one sees the supported table itself.
  */
@@ -12,13 +13,14 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/xcr.h>
+#include <asm/kvm_para.h>
 #include <asm/processor.h>
 
 #include "yakvm.h"
 
 #define MAX_CPUID_ENTRIES	256	/* as KVM's KVM_MAX_CPUID_ENTRIES */
 #define MAX_STD_LEAF		0xd
-#define MAX_EXT_LEAF		0x80000008
+#define MAX_EXT_LEAF		0x8000001f
 #define DEFAULT_SIGNATURE	0x600	/* RDX at reset without a CPUID table */
 
 /* CPUID bits by leaf and register (AMD APM vol. 3, appendix E). */
@@ -185,16 +187,63 @@ static void build_extended_leaves(void)
 		e->ecx = 0;
 		e->edx = 0;
 	}
+	/*
+	 * As KVM: the 1 GiB TLB, performance hints, cache topology and the
+	 * extended APIC ID / core leaves are the host's (a VMM adapts 0x8000001e
+	 * to its topology; TOPOEXT, which tells a guest to use them, is left
+	 * for the VMM to set), and no SEV (0x8000001f zero).
+	 */
+	if (max >= 0x80000019)
+		add_leaf(0x80000019, 0, 0);
+	if (max >= 0x8000001a)
+		add_leaf(0x8000001a, 0, 0);
+	if (max >= 0x8000001d) {
+		for (f = 0; f < 8; f++) {
+			e = add_leaf(0x8000001d, f, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			if (!(e->eax & 0x1f))	/* no more cache levels */
+				break;
+		}
+	}
+	if (max >= 0x8000001e)
+		add_leaf(0x8000001e, 0, 0);
+	if (max >= 0x8000001f) {
+		e = add_leaf(0x8000001f, 0, 0);
+		e->eax = 0;
+		e->ebx = 0;
+		e->ecx = 0;
+		e->edx = 0;
+	}
+}
+
+/*
+ * KVM's paravirtual leaves (Documentation/virt/kvm/x86/cpuid.rst): the
+ * "KVMKVMKVM" signature and the features yakvm implements -- kvmclock
+ * (cpu/kvmclock.c) in both MSR ranges, and no I/O delay needed.
+ */
+static void build_kvm_leaves(void)
+{
+	struct kvm_cpuid_entry2 *e = &supported[nr_supported++];
+
+	e->function = KVM_CPUID_SIGNATURE;
+	e->eax = KVM_CPUID_FEATURES;
+	e->ebx = 0x4b4d564b;		/* "KVMK" */
+	e->ecx = 0x564b4d56;		/* "VMKV" */
+	e->edx = 0x4d;			/* "M" */
+	e = &supported[nr_supported++];
+	e->function = KVM_CPUID_FEATURES;
+	e->eax = BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_NOP_IO_DELAY) |
+		 BIT(KVM_FEATURE_CLOCKSOURCE2);
 }
 
 int yakvm_cpuid_init(void)
 {
-	supported = kcalloc(32, sizeof(*supported), GFP_KERNEL);
+	supported = kcalloc(48, sizeof(*supported), GFP_KERNEL);
 	if (!supported)
 		return -ENOMEM;
 	init_xsave();
 	build_standard_leaves();
 	build_extended_leaves();
+	build_kvm_leaves();
 	return 0;
 }
 
@@ -293,6 +342,9 @@ int yakvm_handle_cpuid(struct yakvm_vcpu *vcpu)
 		if (vcpu->apic_base & MSR_IA32_APICBASE_ENABLE)
 			edx |= L1_EDX_APIC;
 	}
+	/* Without the VMM's table, the extended APIC ID is the vCPU's too. */
+	if (e && function == 0x8000001e && !vcpu->cpuid_set)
+		eax = vcpu->id;
 	if (e && function == 0xd && index == 0)
 		ebx = xsave_size_for(vcpu->xcr0);
 	vcpu->regs[YAKVM_RAX] = eax;

@@ -63,6 +63,8 @@ static void set_tsc_offset(struct yakvm_vcpu *vcpu, u64 offset)
 	vcpu->tsc_offset = offset;
 	vcpu->vmcb->control.tsc_offset = offset;
 	yakvm_vmcb_dirty(vcpu->vmcb, YAKVM_DIRTY_INTERCEPTS);
+	/* kvmclock's TSC timestamp is the guest's TSC. */
+	yakvm_kvmclock_request(vcpu);
 }
 
 /*
@@ -458,22 +460,37 @@ static int set_mce(struct msr_access *a, u64 data)
 }
 
 /*
- * KVM's paravirtual MSRs (kvmclock, async PF, steal time, PV EOI, poll
- * control: Documentation/virt/kvm/x86/msr.rst).  yakvm offers none of these
- * features (no KVM leaf 0x40000001 bits), so a guest gets #GP as a CPU
- * without them.  A VMM (QEMU writes 0x11 and 0x12 on every sync) may store
- * and read back values that leave a feature off; asking to turn one on
- * (bit 0: enable) fails the KVM_SET_MSRS, so a migration from KVM with
- * kvmclock in use stops instead of giving a guest a clock that never runs.
+ * KVM's paravirtual MSRs (Documentation/virt/kvm/x86/msr.rst).  kvmclock's
+ * four (system time and wall clock, old and new numbers) work for guests
+ * and VMMs alike, as in KVM, which does not make them depend on the guest's
+ * CPUID (cpu/kvmclock.c).  Of the others -- async PF, steal time, PV EOI,
+ * poll control -- yakvm offers none, so a guest gets #GP as a CPU without
+ * them; a VMM may store and read back values that leave a feature off, and
+ * asking to turn one on (bit 0: enable) fails the KVM_SET_MSRS, so a
+ * migration from KVM with one in use stops instead of silently losing it.
  */
+static int get_kvmclock(struct msr_access *a, u64 *data)
+{
+	if (a->index == MSR_KVM_SYSTEM_TIME || a->index == MSR_KVM_SYSTEM_TIME_NEW)
+		*data = a->vcpu->kvmclock_msr;
+	else
+		*data = READ_ONCE(a->vcpu->vm->wall_clock_msr);
+	return 0;
+}
+
+static int set_kvmclock(struct msr_access *a, u64 data)
+{
+	if (a->index == MSR_KVM_SYSTEM_TIME || a->index == MSR_KVM_SYSTEM_TIME_NEW)
+		return yakvm_kvmclock_set_system_time(a->vcpu, data);
+	/* As KVM: the wall clock is written for a VMM's write too. */
+	WRITE_ONCE(a->vcpu->vm->wall_clock_msr, data);
+	return yakvm_kvmclock_set_wall_clock(a->vcpu, data);
+}
+
 static u64 *pv_msr(struct msr_access *a)
 {
 	struct yakvm_vcpu *vcpu = a->vcpu;
 
-	if (a->index == MSR_KVM_WALL_CLOCK)
-		return &vcpu->pv_msrs[8];
-	if (a->index == MSR_KVM_SYSTEM_TIME)
-		return &vcpu->pv_msrs[9];
 	return &vcpu->pv_msrs[array_index_nospec(a->index - KVM_PV_MSRS_FIRST, 8)];
 }
 
@@ -487,11 +504,7 @@ static int get_pv(struct msr_access *a, u64 *data)
 
 static int set_pv(struct msr_access *a, u64 data)
 {
-	bool wall_clock = a->index == MSR_KVM_WALL_CLOCK ||
-			  a->index == MSR_KVM_WALL_CLOCK_NEW;
-
-	/* A wall-clock write asks for an update now; nothing to keep. */
-	if (!a->host || (data & 1 && !wall_clock && a->index != MSR_KVM_ASYNC_PF_ACK))
+	if (!a->host || (data & 1 && a->index != MSR_KVM_ASYNC_PF_ACK))
 		return 1;
 	*pv_msr(a) = data;
 	return 0;
@@ -532,8 +545,9 @@ static const struct yakvm_msr {
 	{ MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL, get_mce, set_mce, SAVE },
 	{ MCE_BANK_MSRS_FIRST, MCE_BANK_MSRS_FIRST + 4 * YAKVM_MAX_MCE_BANKS - 1,
 	  get_mce, set_mce, 0 },
-	{ MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, get_pv, set_pv, 0 },
-	{ KVM_PV_MSRS_FIRST, KVM_PV_MSRS_LAST, get_pv, set_pv, 0 },
+	{ MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, get_kvmclock, set_kvmclock, SAVE },
+	{ MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW, get_kvmclock, set_kvmclock, SAVE },
+	{ MSR_KVM_SYSTEM_TIME_NEW + 1, KVM_PV_MSRS_LAST, get_pv, set_pv, 0 },
 	{ MSR_K7_HWCR, MSR_K7_HWCR, get_hwcr, set_hwcr, SAVE },
 	{ MSR_AMD64_DE_CFG, MSR_AMD64_DE_CFG, get_de_cfg, set_de_cfg, SAVE },
 	{ MSR_IA32_UCODE_REV, MSR_IA32_UCODE_REV, get_const, set_ignored, SAVE },

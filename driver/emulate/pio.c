@@ -13,10 +13,11 @@
 
 /*
  * The port belongs to an in-kernel device (the PIC, the PIT, an
- * ioeventfd): move the elements through the PIO bus here.  A port is
- * either a device's or not, so the first element decides.
+ * ioeventfd, a coalesced zone): move the elements through the PIO bus
+ * here.  Returns how many it took -- all, or fewer when a device declined
+ * one (a full coalesced ring): user space then gets the rest.
  */
-static bool pio_in_kernel(struct yakvm_vcpu *vcpu)
+static unsigned int pio_in_kernel(struct yakvm_vcpu *vcpu)
 {
 	struct yakvm_pio *pio = &vcpu->pio;
 	unsigned int i;
@@ -27,25 +28,27 @@ static bool pio_in_kernel(struct yakvm_vcpu *vcpu)
 			yakvm_io_bus_read(vcpu, YAKVM_PIO_BUS, pio->port, pio->size, data) :
 			yakvm_io_bus_write(vcpu, YAKVM_PIO_BUS, pio->port, pio->size, data);
 
-		if (r && !i)
-			return false;
+		if (r)
+			break;
 	}
-	return true;
+	return i;
 }
 
 static int pio_user_exit(struct yakvm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	struct yakvm_pio *pio = &vcpu->pio;
+	unsigned int done = pio_in_kernel(vcpu);
 
-	if (pio_in_kernel(vcpu))
+	if (done == pio->count)
 		return yakvm_complete_pio(vcpu);
 
+	/* The elements the kernel did not take, where they are in the page. */
 	run->io.direction = pio->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = pio->size;
 	run->io.port = pio->port;
-	run->io.count = pio->count;
-	run->io.data_offset = YAKVM_PIO_PAGE * PAGE_SIZE;
+	run->io.count = pio->count - done;
+	run->io.data_offset = YAKVM_PIO_PAGE * PAGE_SIZE + done * pio->size;
 	vcpu->pending = YAKVM_USER_PIO;
 	return yakvm_user_exit(vcpu, KVM_EXIT_IO);
 }

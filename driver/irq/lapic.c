@@ -630,15 +630,14 @@ bool yakvm_lapic_mmio(struct yakvm_vcpu *vcpu, u64 gpa, int len, void *val,
 	u64 base = vcpu->apic_base & MSR_IA32_APICBASE_BASE;
 	u32 off, reg = 0;
 
-	if (!vcpu->apic || !hw_enabled(vcpu) ||
-	    gpa < base || gpa - base >= YAKVM_APIC_MMIO_LEN)
+	if (!vcpu->apic || gpa < base || gpa - base >= YAKVM_APIC_MMIO_LEN)
 		return false;
 	/*
-	 * In x2APIC mode the page is not the APIC's any more, but, as KVM
-	 * (KVM_X86_QUIRK_LAPIC_MMIO_HOLE, on by default), it stays a hole:
-	 * reads give all-ones, writes are dropped.
+	 * Disabled or in x2APIC mode the page is not the APIC's any more, but,
+	 * as KVM (KVM_X86_QUIRK_LAPIC_MMIO_HOLE, on by default), it stays a
+	 * hole: reads give all-ones, writes are dropped.
 	 */
-	if (x2apic(vcpu)) {
+	if (!hw_enabled(vcpu) || x2apic(vcpu)) {
 		if (!write)
 			memset(val, 0xff, len);
 		return true;

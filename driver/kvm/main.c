@@ -53,6 +53,13 @@ long yakvm_check_extension(long cap)
 	/* LAPICs in the kernel, PIC and IOAPIC in the VMM (KVM_ENABLE_CAP). */
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return 1;
+	/* The page offset of the ring in the vCPU mmap (api.rst). */
+	case KVM_CAP_COALESCED_MMIO:
+		return KVM_COALESCED_MMIO_PAGE_OFFSET;
+	case KVM_CAP_COALESCED_PIO:
+		return 1;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return YAKVM_DIRTY_LOG_MANUAL_CAPS;
 	case KVM_CAP_IRQ_ROUTING:
 		return YAKVM_MAX_IRQ_ROUTES;
 	case KVM_CAP_MCE:

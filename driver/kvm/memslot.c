@@ -210,6 +210,15 @@ static int slot_set_logging(struct yakvm_vm *vm, struct yakvm_slot *slot, bool o
 	slot->dirty_bitmap = kvzalloc(bitmap_bytes(slot), GFP_KERNEL_ACCOUNT);
 	if (!slot->dirty_bitmap)
 		return -ENOMEM;
+	/*
+	 * KVM_DIRTY_LOG_INITIALLY_SET: every page starts dirty and stays
+	 * writable until user space clears it (KVM_CLEAR_DIRTY_LOG), which
+	 * is when it is write-protected.
+	 */
+	if (READ_ONCE(vm->dirty_log_manual) & KVM_DIRTY_LOG_INITIALLY_SET) {
+		bitmap_set(slot->dirty_bitmap, 0, slot->npages);
+		return 0;
+	}
 	/* No vCPU may go on writing through a TLB entry from before. */
 	if (slot_wrprotect(vm, slot))
 		yakvm_vm_kick_all(vm, YAKVM_REQ_TLB_FLUSH);
@@ -240,9 +249,12 @@ long yakvm_get_dirty_log(struct yakvm_vm *vm, void __user *argp)
 	if (!snap)
 		goto out;
 	memcpy(snap, slot->dirty_bitmap, n);
-	memset(slot->dirty_bitmap, 0, n);
-	for_each_set_bit(bit, snap, slot->npages)
-		flush |= yakvm_npt_wrprotect(vm, slot->base_gfn + bit);
+	/* With manual protection the log is only read; KVM_CLEAR_DIRTY_LOG clears. */
+	if (!(READ_ONCE(vm->dirty_log_manual) & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)) {
+		memset(slot->dirty_bitmap, 0, n);
+		for_each_set_bit(bit, snap, slot->npages)
+			flush |= yakvm_npt_wrprotect(vm, slot->base_gfn + bit);
+	}
 	/* Reported pages are read-only for every vCPU before anyone sees the log. */
 	if (flush)
 		yakvm_vm_kick_all(vm, YAKVM_REQ_TLB_FLUSH);
@@ -252,6 +264,59 @@ out:
 	if (!r && copy_to_user(log.dirty_bitmap, snap, n))
 		r = -EFAULT;
 	kvfree(snap);
+	return r;
+}
+
+/*
+ * KVM_CLEAR_DIRTY_LOG (api.rst 4.118): the pages set in the given bitmap,
+ * from first_page (a multiple of 64) on, are clean again and write-protected
+ * so their next write is logged.  num_pages is a multiple of 64 or reaches
+ * the end of the slot, as KVM checks it.
+ */
+long yakvm_clear_dirty_log(struct yakvm_vm *vm, void __user *argp)
+{
+	struct kvm_clear_dirty_log log;
+	struct yakvm_slot *slot;
+	unsigned long *mask = NULL, bit;
+	bool flush = false;
+	long r;
+
+	if (copy_from_user(&log, argp, sizeof(log)))
+		return -EFAULT;
+	if ((log.slot >> 16) || (u16)log.slot >= YAKVM_MAX_SLOTS || (log.first_page & 63))
+		return -EINVAL;
+	mutex_lock(&vm->mmu_lock);
+	slot = vm->slots[(u16)log.slot];
+	r = -ENOENT;
+	if (!slot || !slot->dirty_bitmap)
+		goto out;
+	r = -EINVAL;
+	if (log.first_page > slot->npages ||
+	    log.num_pages > slot->npages - log.first_page ||
+	    (log.num_pages < slot->npages - log.first_page && (log.num_pages & 63)))
+		goto out;
+	r = 0;
+	if (!log.num_pages)
+		goto out;
+	mask = vmemdup_user(log.dirty_bitmap,
+			    BITS_TO_LONGS(log.num_pages) * sizeof(long));
+	if (IS_ERR(mask)) {
+		r = PTR_ERR(mask);
+		mask = NULL;
+		goto out;
+	}
+	for_each_set_bit(bit, mask, log.num_pages) {
+		u64 idx = log.first_page + bit;
+
+		if (!__test_and_clear_bit(idx, slot->dirty_bitmap))
+			continue;
+		flush |= yakvm_npt_wrprotect(vm, slot->base_gfn + idx);
+	}
+	if (flush)
+		yakvm_vm_kick_all(vm, YAKVM_REQ_TLB_FLUSH);
+out:
+	mutex_unlock(&vm->mmu_lock);
+	kvfree(mask);
 	return r;
 }
 

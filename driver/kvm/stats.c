@@ -123,6 +123,8 @@ static int vcpu_show(struct seq_file *m, void *unused)
 	seq_printf(m, "npt_faults %llu\n", READ_ONCE(st->npt_faults));
 	seq_printf(m, "mmio_faults %llu\n", READ_ONCE(st->mmio_faults));
 	seq_printf(m, "signal_exits %llu\n", READ_ONCE(st->signal_exits));
+	seq_printf(m, "coalesced_writes %llu\n", READ_ONCE(st->coalesced_writes));
+	seq_printf(m, "coalesced_full %llu\n", READ_ONCE(st->coalesced_full));
 	for (i = 0; i < YAKVM_EXIT_BUCKETS; i++) {
 		u64 n = READ_ONCE(st->exit_codes[i]);
 

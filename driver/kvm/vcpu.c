@@ -118,6 +118,8 @@ static void reset_registers(struct yakvm_vcpu *vcpu)
 	vcpu->exception.pending = false;
 	vcpu->irq.pending = false;
 	vcpu->user_extint = -1;
+	vcpu->kvmclock_msr = 0;
+	clear_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests);
 	clear_bit(ilog2(YAKVM_REQ_IOAPIC_EOI), &vcpu->requests);
 	memset(&vcpu->soft, 0, sizeof(vcpu->soft));
 	vcpu->step_completed = false;
@@ -696,7 +698,10 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	return r;
 }
 
-/* Page 0 is struct kvm_run, page 1 the PIO data (kvm_run.io.data_offset). */
+/*
+ * Page 0 is struct kvm_run, page 1 the PIO data (kvm_run.io.data_offset),
+ * page 2 the VM's coalesced MMIO ring (KVM_COALESCED_MMIO_PAGE_OFFSET).
+ */
 static vm_fault_t yakvm_vcpu_fault(struct vm_fault *vmf)
 {
 	struct yakvm_vcpu *vcpu = vmf->vma->vm_file->private_data;
@@ -706,6 +711,8 @@ static vm_fault_t yakvm_vcpu_fault(struct vm_fault *vmf)
 		page = virt_to_page(vcpu->run);
 	else if (vmf->pgoff == YAKVM_PIO_PAGE)
 		page = virt_to_page(vcpu->pio_data);
+	else if (vmf->pgoff == KVM_COALESCED_MMIO_PAGE_OFFSET)
+		page = virt_to_page(vcpu->vm->coalesced_ring);
 	else
 		return VM_FAULT_SIGBUS;
 	get_page(page);

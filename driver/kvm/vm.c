@@ -31,6 +31,7 @@ static void vm_destroy(struct yakvm_vm *vm)
 	yakvm_stats_vm_remove(vm);
 	/* Interrupt sources first: their work and timers reach the vCPUs. */
 	yakvm_irq_destroy(vm);
+	yakvm_coalesced_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		yakvm_vcpu_free(vm->vcpus[i]);
 	yakvm_free_slots(vm);
@@ -131,11 +132,12 @@ static long vm_set_boot_cpu_id(struct yakvm_vm *vm, unsigned long id)
 }
 
 /*
- * KVM_GET/SET_CLOCK (api.rst): the VM's clock, in nanoseconds, as KVM's
- * kvmclock base -- the host's boot-time clock plus the VM's offset.  yakvm
- * offers no kvmclock to guests, so nothing in the guest reads it; a VMM
- * saves and restores it (QEMU on migration) and finds it counting on.
- * The host clock is one for all vCPUs, so it is stable (TSC_STABLE).
+ * KVM_GET/SET_CLOCK (api.rst): the VM's clock, in nanoseconds -- the host's
+ * boot-time clock plus the VM's offset -- which is what kvmclock shows the
+ * guest (cpu/kvmclock.c).  A VMM saves and restores it (QEMU on migration)
+ * and finds it counting on.  No master clock: the vCPUs' kvmclock pairs are
+ * taken at different times, so KVM_CLOCK_TSC_STABLE is not reported; the
+ * real time and host TSC are read right after the clock.
  */
 #define CLOCK_FLAGS	(KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC)
 
@@ -143,13 +145,16 @@ static long vm_clock(struct yakvm_vm *vm, void __user *argp, bool set)
 {
 	struct kvm_clock_data data;
 	u64 now;
+	int i, n;
 
 	if (!set) {
 		memset(&data, 0, sizeof(data));
-		data.clock = ktime_get_boottime_ns() + READ_ONCE(vm->clock_offset);
+		preempt_disable();
+		data.clock = yakvm_vm_clock_ns(vm);
 		data.realtime = ktime_get_real_ns();
 		data.host_tsc = rdtsc();
-		data.flags = CLOCK_FLAGS;
+		preempt_enable();
+		data.flags = KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 		return copy_to_user(argp, &data, sizeof(data)) ? -EFAULT : 0;
 	}
 	if (copy_from_user(&data, argp, sizeof(data)))
@@ -163,6 +168,12 @@ static long vm_clock(struct yakvm_vm *vm, void __user *argp, bool set)
 			data.clock += now - data.realtime;
 	}
 	WRITE_ONCE(vm->clock_offset, data.clock - ktime_get_boottime_ns());
+	/* Every vCPU's kvmclock follows before it runs again. */
+	n = smp_load_acquire(&vm->nr_vcpus);
+	for (i = 0; i < n; i++) {
+		yakvm_kvmclock_request(vm->vcpus[i]);
+		yakvm_vcpu_kick(vm->vcpus[i]);
+	}
 	return 0;
 }
 
@@ -201,6 +212,11 @@ static long vm_enable_cap(struct yakvm_vm *vm, void __user *argp)
 		return vm_set_max_vcpu_id(vm, cap.args[0]);
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return yakvm_enable_split_irqchip(vm, cap.args[0]);
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		if (cap.args[0] & ~YAKVM_DIRTY_LOG_MANUAL_CAPS)
+			return -EINVAL;
+		WRITE_ONCE(vm->dirty_log_manual, cap.args[0]);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -249,6 +265,8 @@ static long yakvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return vm_enable_cap(vm, argp);
 	case KVM_GET_DIRTY_LOG:
 		return yakvm_get_dirty_log(vm, argp);
+	case KVM_CLEAR_DIRTY_LOG:
+		return yakvm_clear_dirty_log(vm, argp);
 	case KVM_GET_CLOCK:
 		return vm_clock(vm, argp, false);
 	case KVM_SET_CLOCK:
@@ -264,6 +282,10 @@ static long yakvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return vm_set_identity_map_addr(vm, argp);
 	case KVM_CHECK_EXTENSION:
 		return yakvm_check_extension(arg);
+	case KVM_REGISTER_COALESCED_MMIO:
+		return yakvm_register_coalesced(vm, argp);
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		return yakvm_unregister_coalesced(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -305,9 +327,12 @@ long yakvm_create_vm(unsigned long type)
 	mmgrab(vm->mm);
 	vm->id = atomic_inc_return(&vm_ids);
 
+	r = yakvm_coalesced_init(vm);
+	if (r)
+		goto err_coalesced;
 	r = yakvm_npt_init(vm);
 	if (r)
-		goto err_free;
+		goto err_coalesced;
 	r = yakvm_svm_get();
 	if (r)
 		goto err_npt;
@@ -324,7 +349,8 @@ long yakvm_create_vm(unsigned long type)
 
 err_npt:
 	yakvm_npt_destroy(vm);
-err_free:
+err_coalesced:
+	yakvm_coalesced_destroy(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 	atomic_long_dec(&yakvm_counters.vms);

@@ -478,6 +478,17 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 			vcpu_block(vcpu);
 			continue;
 		}
+		/*
+		 * kvmclock's (TSC, time) pair is rewritten in process context:
+		 * when asked, and when the thread moved to another CPU, whose
+		 * TSC may not agree with the last one's.
+		 */
+		if (vcpu->kvmclock_msr && vcpu->kvmclock_cpu != raw_smp_processor_id())
+			set_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests);
+		if (test_and_clear_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests)) {
+			vcpu->kvmclock_cpu = raw_smp_processor_id();
+			yakvm_kvmclock_update(vcpu);
+		}
 		r = vcpu_enter_guest(vcpu);
 		if (r > 0)
 			continue;

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmclock (Documentation/virt/kvm/x86/msr.rst): the paravirtual clock
+ * KVM's CPUID leaf 0x40000001 offers (KVM_FEATURE_CLOCKSOURCE and
+ * CLOCKSOURCE2).  The guest gives each vCPU a struct pvclock_vcpu_time_info
+ * (MSR_KVM_SYSTEM_TIME[_NEW]) and asks for the wall clock at clock 0
+ * (MSR_KVM_WALL_CLOCK[_NEW]).  The clock is the VM's KVM_GET_CLOCK clock:
+ * the host's CLOCK_BOOTTIME plus vm->clock_offset, so a VMM's save and
+ * restore of it (KVM_GET/SET_CLOCK) is what the guest sees.
+ *
+ * Each vCPU's structure holds a (guest TSC, clock) pair and the TSC's rate
+ * as a multiplier and shift; the guest extrapolates from it.  yakvm
+ * refreshes the pair when the vCPU enables the clock, when the VMM sets the
+ * VM clock or a TSC, and when the vCPU moves to another physical CPU (TSCs
+ * of different CPUs need not agree).  Pairs of different vCPUs are taken at
+ * different times, so PVCLOCK_TSC_STABLE_BIT is never set and the guest
+ * keeps its clock monotonic across vCPUs itself -- as KVM does when it
+ * cannot use its master clock (as under QEMU's TCG, whose TSC Linux marks
+ * unstable).
+ */
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/timekeeping.h>
+#include <asm/pvclock-abi.h>
+#include <asm/tsc.h>
+
+#include "yakvm.h"
+
+#define SYSTEM_TIME_ENABLE	BIT_ULL(0)
+
+/* The VM's clock now, in nanoseconds (KVM_GET_CLOCK's value). */
+u64 yakvm_vm_clock_ns(struct yakvm_vm *vm)
+{
+	return ktime_get_boottime_ns() + READ_ONCE(vm->clock_offset);
+}
+
+/*
+ * The TSC rate as pvclock wants it: ns = ((tsc << shift) * mul) >> 32, or
+ * with a negative shift (tsc >> -shift).  The rate is brought into
+ * (1 GHz, 2 GHz] by the shift, which keeps mul in [2^31, 2^32).
+ */
+static void tsc_scale(u64 tsc_hz, s8 *shift, u32 *mul)
+{
+	s8 s = 0;
+
+	while (tsc_hz <= NSEC_PER_SEC) {
+		tsc_hz <<= 1;
+		s++;
+	}
+	while (tsc_hz > 2 * NSEC_PER_SEC) {
+		tsc_hz >>= 1;
+		s--;
+	}
+	*shift = s;
+	*mul = div64_u64((u64)NSEC_PER_SEC << 32, tsc_hz);
+}
+
+static int write_time_info(struct yakvm_vcpu *vcpu, struct pvclock_vcpu_time_info *t)
+{
+	struct yakvm_vm *vm = vcpu->vm;
+	u64 gpa = vcpu->kvmclock_gpa;
+	int r;
+
+	/* An odd version while the rest changes (the guest retries on it). */
+	t->version = ++vcpu->kvmclock_version | 1;
+	r = yakvm_write_gpa(vm, gpa, &t->version, sizeof(t->version));
+	if (r)
+		return r;
+	/* The odd version is visible before any field changes... */
+	smp_wmb();
+	r = yakvm_write_gpa(vm, gpa, t, sizeof(*t));
+	if (r)
+		return r;
+	/* ... and every field before the even one. */
+	smp_wmb();
+	vcpu->kvmclock_version = t->version + 1;
+	t->version = vcpu->kvmclock_version;
+	return yakvm_write_gpa(vm, gpa, &t->version, sizeof(t->version));
+}
+
+/*
+ * Before an entry, in process context (guest memory may fault in): write
+ * the vCPU's time structure afresh.  A structure the guest put outside its
+ * memory stops the clock there, as in KVM.
+ */
+void yakvm_kvmclock_update(struct yakvm_vcpu *vcpu)
+{
+	struct pvclock_vcpu_time_info t = {};
+	u64 host_tsc, ns;
+
+	if (!(vcpu->kvmclock_msr & SYSTEM_TIME_ENABLE))
+		return;
+	/* The pair is read with no preemption between the two clocks. */
+	preempt_disable();
+	host_tsc = rdtsc();
+	ns = yakvm_vm_clock_ns(vcpu->vm);
+	preempt_enable();
+	t.tsc_timestamp = host_tsc + vcpu->tsc_offset;
+	t.system_time = ns;
+	tsc_scale((u64)tsc_khz * 1000, &t.tsc_shift, &t.tsc_to_system_mul);
+	t.flags = 0;
+	if (write_time_info(vcpu, &t))
+		vcpu->kvmclock_msr &= ~SYSTEM_TIME_ENABLE;
+}
+
+/* Ask for an update before the vCPU's next entry. */
+void yakvm_kvmclock_request(struct yakvm_vcpu *vcpu)
+{
+	if (READ_ONCE(vcpu->kvmclock_msr) & SYSTEM_TIME_ENABLE)
+		set_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests);
+}
+
+/* MSR_KVM_SYSTEM_TIME[_NEW]: bit 0 enables, the rest is the structure's GPA. */
+int yakvm_kvmclock_set_system_time(struct yakvm_vcpu *vcpu, u64 data)
+{
+	u64 gpa = data & ~SYSTEM_TIME_ENABLE;
+
+	/* The structure must not cross a page (KVM maps one page for it). */
+	if ((data & SYSTEM_TIME_ENABLE) &&
+	    (gpa & ~PAGE_MASK) + sizeof(struct pvclock_vcpu_time_info) > PAGE_SIZE)
+		data &= ~SYSTEM_TIME_ENABLE;
+	vcpu->kvmclock_msr = data;
+	vcpu->kvmclock_gpa = gpa;
+	if (data & SYSTEM_TIME_ENABLE)
+		set_bit(ilog2(YAKVM_REQ_CLOCK_UPDATE), &vcpu->requests);
+	return 0;
+}
+
+/*
+ * MSR_KVM_WALL_CLOCK[_NEW]: the wall clock time at VM clock 0, now.  The
+ * version goes on from the guest's own (odd while writing), so a guest
+ * reading an older copy sees that it changed.
+ */
+int yakvm_kvmclock_set_wall_clock(struct yakvm_vcpu *vcpu, u64 gpa)
+{
+	struct yakvm_vm *vm = vcpu->vm;
+	struct pvclock_wall_clock wc = {};
+	u64 wall_ns;
+	u32 rem;
+
+	if (yakvm_read_gpa(vm, gpa, &wc.version, sizeof(wc.version)))
+		return 0;		/* not guest memory: nothing to write, as KVM */
+	wc.version = (wc.version | 1) + 2;
+	if (yakvm_write_gpa(vm, gpa, &wc.version, sizeof(wc.version)))
+		return 0;
+	wall_ns = ktime_get_real_ns() - yakvm_vm_clock_ns(vm);
+	wc.sec = div_u64_rem(wall_ns, NSEC_PER_SEC, &rem);
+	wc.nsec = rem;
+	/* Odd version first, the fields, then the even version. */
+	smp_wmb();
+	yakvm_write_gpa(vm, gpa, &wc, sizeof(wc));
+	/* The fields before the even version. */
+	smp_wmb();
+	wc.version++;
+	yakvm_write_gpa(vm, gpa, &wc.version, sizeof(wc.version));
+	return 0;
+}
