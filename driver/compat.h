@@ -78,6 +78,23 @@
 #endif
 
 /*
+ * 6.12, "KVM: Add a module param to allow enabling virtualization when KVM
+ * is loaded": with kvm.enable_virt_at_load=1, the default, kvm_amd turns
+ * SVM on in every CPU when it is loaded, not when its first VM is created,
+ * and keeps it until it is unloaded; before, and with the parameter at 0,
+ * it holds SVM only while it has VMs.  yakvm behaves the same either way
+ * (docs/design.md, "Sharing SVM with kvm_amd"); only the advice it logs
+ * when it finds SVM taken differs.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define YAKVM_SVM_BUSY_HINT \
+	"since Linux 6.12 kvm_amd holds SVM from the moment it is loaded (kvm.enable_virt_at_load=1, the default): unload it with 'modprobe -r kvm_amd', or load kvm with enable_virt_at_load=0, and yakvm and KVM take turns"
+#else
+#define YAKVM_SVM_BUSY_HINT \
+	"kvm_amd holds SVM while it has VMs; yakvm can create VMs once they are gone"
+#endif
+
+/*
  * 6.4, "trace: Add trace_ipi_send_cpumask()": smp_send_reschedule() became
  * a macro that fires the ipi_send_cpu tracepoint, so its callers include
  * the tracepoint's declaration (as virt/kvm/kvm_main.c does).  It must come
