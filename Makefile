@@ -28,7 +28,7 @@ LDFLAGS := -static -pthread
 BIN := $(BUILD)/bin
 
 .PHONY: all env module vmm tests guests run shell test debug bench fuzz stress \
-	clean help sparse check-style initramfs
+	clean help sparse check-style initramfs manifest
 
 # The test VM's initramfs is packed last (0.4 s), so `make` alone leaves
 # everything scripts/test.sh and scripts/testvm.sh boot.
@@ -47,6 +47,7 @@ help:
 	@echo "make fuzz     long ioctl fuzz run (SEED=, CALLS=)"
 	@echo "make stress   the suite with multi-threaded TCG"
 	@echo "make sparse   sparse (C=1) over the module"
+	@echo "make manifest regenerate tests/manifest.txt, the inventory of expected cases"
 	@echo "make clean"
 
 env:
@@ -59,8 +60,14 @@ include tests/vmm/vmm-tests.mk
 include tests/linux/linux-tests.mk
 include guests/guests.mk
 include tests/step/step.mk
+include tests/selfcheck/selfcheck.mk
 
 initramfs: all
+
+# The inventory of every case the suite must report (docs/testing.md):
+# regenerate after adding, renaming or removing tests, and review the diff.
+manifest: tests
+	@/usr/bin/python3 scripts/inventory.py manifest
 
 run: env
 	@$(MAKE) --no-print-directory initramfs

@@ -44,7 +44,12 @@
 
 /* Architectural reset values (APM vol. 2 14.1.3 and 13.1). */
 #define YAKVM_DR6_INIT		0xffff0ff0ULL
-#define YAKVM_DR6_VOLATILE	0x0001e80fULL	/* B0-3, BLD, BD, BS, BT, RTM */
+/*
+ * B0-3, BD, BS, BT.  BLD (11) and RTM (16) exist only with bus-lock
+ * detection and RTM, which yakvm offers neither of: for the guest they
+ * are fixed at 1 (as KVM's kvm_dr6_fixed() makes them).
+ */
+#define YAKVM_DR6_VOLATILE	0x0000e00fULL
 #define YAKVM_DR6_FIXED_1	(YAKVM_DR6_INIT & ~YAKVM_DR6_VOLATILE)
 #define YAKVM_DR7_INIT		0x00000400ULL
 #define YAKVM_PAT_INIT		0x0007040600070406ULL

@@ -25,6 +25,8 @@ done
 [ -x build/bin/yakvm ] && cp build/bin/yakvm "$stage/bin/"
 for f in build/tests/*; do [ -f "$f" ] && cp "$f" "$stage/tests/"; done
 for f in build/guests/*; do [ -f "$f" ] && cp "$f" "$stage/guests/"; done
+# The harness self-check's tests (tests/selfcheck/), apart from the suite's.
+[ -d build/selfcheck ] && cp -r build/selfcheck "$stage/selfcheck"
 if [ -d build/linux-guest ]; then
 	mkdir -p "$stage/linux"
 	cp build/linux-guest/* "$stage/linux/"

@@ -36,7 +36,7 @@ else
 fi
 
 if [ -z "$src" ]; then
-	echo "skip style/checkpatch: no /usr/src/linux-source-*.tar.xz (make env installs it)"
+	echo "FAIL style/checkpatch-clean: no /usr/src/linux-source-*.tar.xz (make env installs it)"
 	exit 0
 fi
 if [ ! -x "$cp_dir/checkpatch.pl" ]; then

@@ -15,7 +15,7 @@
 #include "modes.h"
 
 #define ZONE		MMIO_GPA		/* a page, not backed by memory */
-#define ZONE_SIZE	0x1000
+#define ZONE_SIZE	0x800		/* ends inside the page: no split accesses */
 #define PIO_ZONE	0x3f0			/* 8 ports */
 #define RING_ROOM	(KVM_COALESCED_MMIO_MAX - 1)	/* one slot stays free */
 #define STRING_LEN	40
@@ -140,33 +140,60 @@ TEST_CASE(writes_in_zone)
 /* ---------------------------------------------------------------- */
 /* A full ring: the next write exits, and after draining they go on   */
 
+#define FILL_WRITES	(2 * RING_ROOM + 3)
+
 static void guest_fill(void)
 {
 	volatile uint32_t *z = (volatile uint32_t *)ZONE;
 	uint32_t i;
 
-	for (i = 0; i < RING_ROOM + 2; i++)
+	for (i = 0; i < FILL_WRITES; i++)
 		z[i % (ZONE_SIZE / 4)] = i;
 	GUEST_SYNC(1, 0);
 }
 
-TEST_CASE(full_ring_exits)
+/*
+ * Every write arrives exactly once and in order, from the ring or as an
+ * exit when it is full; user space drains the ring at each exit.  On yakvm
+ * the ring holds RING_ROOM entries, so the exits are writes RING_ROOM and
+ * 2 * RING_ROOM + 1.  DIFFERENCE: KVM 6.1 takes the ring for full early
+ * (coalesced_mmio_has_room() reduces an unsigned difference modulo a
+ * ring size that is not a power of two), so its exits come sooner; only
+ * the order and the count are checked there.
+ */
+TEST_CASE_OPTS(full_ring_exits,
+	       .why_not_compared = "KVM 6.1 calls the ring full early (DIFFERENCE above)")
 {
 	struct vcpu *v = vm_with_long_code(ctx->dev, guest_fill, 0);
 	struct kvm_coalesced_mmio_ring *ring = ring_of(v);
+	uint32_t next = 0, exits = 0, first_exit = 0;
 	struct ucall uc;
-	uint32_t i;
 
 	add_zone(v->vm, ZONE, ZONE_SIZE, 0);
-	/* The write after RING_ROOM of them finds the ring full. */
-	expect_mmio_exit(v, ZONE + 4 * RING_ROOM, 4, true, RING_ROOM);
-	for (i = 0; i < RING_ROOM; i++)
-		expect_entry(ring, ZONE + 4 * i, 4, i, 0);
-	expect_ring_empty(ring);
-	/* Drained: the last one goes to the ring again. */
-	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
-	expect_entry(ring, ZONE + 4 * (RING_ROOM + 1), 4, RING_ROOM + 1, 0);
-	expect_ring_empty(ring);
+	for (;;) {
+		vcpu_run(v);
+		/* The ring first: it holds what came before this exit. */
+		while (ring->first != ring->last) {
+			expect_entry(ring, ZONE + 4 * (next % (ZONE_SIZE / 4)), 4, next, 0);
+			next++;
+		}
+		if (v->run->exit_reason != KVM_EXIT_MMIO)
+			break;
+		TEST_ASSERT(v->run->mmio.is_write &&
+			    v->run->mmio.phys_addr == ZONE + 4 * (next % (ZONE_SIZE / 4)) &&
+			    *(uint32_t *)v->run->mmio.data == next,
+			    "write %u: %s", next, vcpu_exit_str(v));
+		if (!exits++)
+			first_exit = next;
+		next++;
+	}
+	TEST_ASSERT(vcpu_get_ucall(v, &uc) == UCALL_SYNC, "%s", vcpu_exit_str(v));
+	TEST_ASSERT_EQ(next, FILL_WRITES);
+	TEST_ASSERT(exits > 0, "the ring was never full");
+	if (ctx->dev->is_yakvm) {
+		TEST_ASSERT_EQ(exits, 2);
+		TEST_ASSERT_EQ(first_exit, RING_ROOM);
+	}
 	vm_free(v->vm);
 }
 

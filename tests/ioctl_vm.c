@@ -22,7 +22,7 @@ static long cap(struct vm *vm, long c)
 	return EXPECT_OK(ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, c));
 }
 
-TEST_CASE(create_vcpu)
+TEST_NO_GUEST(create_vcpu)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	long max_id = cap(vm, KVM_CAP_MAX_VCPU_ID);
@@ -48,7 +48,7 @@ TEST_CASE(create_vcpu)
 }
 
 /* Every id below KVM_CAP_MAX_VCPUS gets a vCPU; then the VM is full. */
-TEST_CASE(create_vcpu_until_full)
+TEST_NO_GUEST(create_vcpu_until_full)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	long max = cap(vm, KVM_CAP_MAX_VCPUS);
@@ -67,7 +67,7 @@ TEST_CASE(create_vcpu_until_full)
 	vm_free(vm);
 }
 
-TEST_CASE(set_tss_addr)
+TEST_NO_GUEST(set_tss_addr)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 
@@ -78,7 +78,7 @@ TEST_CASE(set_tss_addr)
 	vm_free(vm);
 }
 
-TEST_CASE(set_identity_map_addr)
+TEST_NO_GUEST(set_identity_map_addr)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	uint64_t addr = 0xfeffc000;
@@ -91,7 +91,7 @@ TEST_CASE(set_identity_map_addr)
 	vm_free(vm);
 }
 
-TEST_CASE(check_extension_on_vm)
+TEST_NO_GUEST(check_extension_on_vm)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	static const long caps[] = {
@@ -109,7 +109,7 @@ TEST_CASE(check_extension_on_vm)
 }
 
 /* KVM answers unknown VM ioctls with -ENOTTY (kvm_arch_vm_ioctl); so does yakvm. */
-TEST_CASE(unknown_ioctl)
+TEST_NO_GUEST(unknown_ioctl)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 
@@ -120,7 +120,7 @@ TEST_CASE(unknown_ioctl)
 }
 
 /* System and vCPU ioctls sent to a VM fd. */
-TEST_CASE(wrong_fd_type)
+TEST_NO_GUEST(wrong_fd_type)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	struct kvm_regs regs;
@@ -135,7 +135,7 @@ TEST_CASE(wrong_fd_type)
 }
 
 /* A VM belongs to the process that created it: others get -EIO (as KVM). */
-TEST_CASE(other_process)
+TEST_NO_GUEST(other_process)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	struct vcpu *v = vcpu_add(vm, 0);

@@ -32,6 +32,7 @@
 #define MIB		(1ULL << 20)
 #define SLOT_SIZE	0x10000ULL
 #define NS_PER_MS	1000000ULL
+#define HANG_MS		20000	/* a hang guard, not a speed limit */
 
 /* Writes to the address in EBX, so that the page is pinned and mapped. */
 GUEST_CODE32(touch_and_halt, "movl $1, (%ebx)\n hlt\n");
@@ -255,12 +256,12 @@ static void *run_forever(void *arg)
 static void wait_until_counting(struct vm *vm, int nr_vcpus)
 {
 	volatile uint32_t *count = gpa_to_hva(vm, COUNTERS_GPA);
-	uint64_t deadline = now_ns() + 10000 * NS_PER_MS;
+	uint64_t deadline = now_ns() + HANG_MS * NS_PER_MS;
 	int i;
 
 	for (i = 0; i < nr_vcpus; i++)
 		while (!count[i]) {
-			TEST_ASSERT(now_ns() < deadline, "vCPU %d never ran", i);
+			TEST_ASSERT(now_ns() < deadline, "vCPU %d never ran (in %d s)", i, HANG_MS / 1000);
 			usleep(1000);
 		}
 }
@@ -355,14 +356,15 @@ static void run_child_vmm(const struct test_ctx *ctx, enum child_end end)
 			       counter(&start, "vcpus") + CHILD_VMS * CHILD_VCPUS);
 	if (end == KILLED_WHILE_RUNNING)
 		kill(pid, SIGKILL);
-	took_ms = reap_within(pid, 5000, &status);
+	/* A VMM still there after 25 s hangs; how long it took is printed. */
+	took_ms = reap_within(pid, 25000, &status);
 	if (end == KILLED_WHILE_RUNNING)
 		TEST_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 			    "status 0x%x", status);
 	else
 		TEST_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status), "status 0x%x", status);
-	TEST_ASSERT(took_ms < 1000, "the VMM process took %llu ms to end",
-		    (unsigned long long)took_ms);
+	test_log("the VMM process ended %llu ms after it was told to",
+		 (unsigned long long)took_ms);
 	expect_counters_at(ctx->dev, &start, "after the VMM process ended");
 	close(fds[0]);
 }

@@ -66,9 +66,17 @@ TEST_CASE_OPTS(int3_stops_int_n_delivered,
 	TEST_ASSERT(!ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG: %s",
 		    strerror(errno));
 	vcpu_run(v);
-	if (v->run->exit_reason != KVM_EXIT_DEBUG && !ctx->dev->is_yakvm)
-		test_skip("INT3 did not stop the guest (%s): QEMU's SVM raises no #BP "
-			  "intercept for INT3, and KVM relies on it", vcpu_exit_str(v));
+	/*
+	 * Under QEMU's TCG, KVM gets no #BP intercept for INT3 (docs/testing.md),
+	 * so its guest takes vector 3 itself and the library's IDT reports it.
+	 * That report, on KVM, is the one allowed skip (tests/allowed-skips.txt);
+	 * anything else -- and anything at all on yakvm -- fails.
+	 */
+	if (!ctx->dev->is_yakvm && vcpu_get_ucall(v, &uc) == UCALL_ASSERT &&
+	    strstr(uc.message, "unexpected exception: vector 3 "))
+		test_skip("KVM missed the INT3: its guest took vector 3 itself (%s): QEMU's "
+			  "SVM raises no #BP intercept for INT3, and KVM relies on it",
+			  uc.message);
 	TEST_ASSERT(v->run->exit_reason == KVM_EXIT_DEBUG &&
 		    v->run->debug.arch.exception == 3,
 		    "expected a #BP debug exit, got %s", vcpu_exit_str(v));

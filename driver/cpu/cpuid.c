@@ -46,7 +46,7 @@
 			 BIT(18) | BIT(19) | BIT(20) | BIT(23) | BIT(24) | \
 			 BIT(29))
 #define L7_EBX_AVX2	BIT(5)
-#define L7_ECX_KEEP	BIT(2)		/* UMIP */
+#define L7_ECX_KEEP	(BIT(2) | BIT(16))	/* UMIP, LA57 (5-level guests: NPT follows the host) */
 #define XD1_EAX_KEEP	(BIT(0) | BIT(1) | BIT(2))	/* XSAVEOPT, XSAVEC, XGETBV1 */
 #define E1_ECX_KEEP	(BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8))
 #define E1_EDX_KEEP	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | \

@@ -74,7 +74,7 @@ static inline uint8_t inb(uint16_t port)
 
 /*
  * Exceptions.  Every 64-bit guest gets an IDT whose entries for vectors
- * 0-31 call guest_exception_dispatch(); a vector without a handler reports
+ * 0-255 call guest_exception_dispatch(); a vector without a handler reports
  * "unexpected exception" to the host.  A handler may change regs->rip to
  * skip the faulting instruction.
  */
@@ -87,7 +87,7 @@ struct ex_regs {
 
 typedef void (*guest_handler_t)(struct ex_regs *regs);
 
-#define GUEST_NR_VECTORS	32
+#define GUEST_NR_VECTORS	256	/* exceptions 0-31, interrupts 32-255 */
 
 void guest_set_handler(int vector, guest_handler_t handler);
 void guest_exception_dispatch(struct ex_regs *regs);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Entry points of the 64-bit guest IDT (vectors 0-31).  Each one makes the
+ * Entry points of the 64-bit guest IDT (vectors 0-255).  Each one makes the
  * frame uniform -- a dummy error code where the CPU pushes none, then the
  * vector -- and joins guest_exception_common, which saves the general
  * registers as a struct ex_regs (guest.h) and calls guest_exception_dispatch.
@@ -23,7 +23,7 @@ guest_idt_entry_\vector:
 
 	.altmacro
 	.set	vec, 0
-	.rept	32
+	.rept	256
 	entry	%vec
 	.set	vec, vec + 1
 	.endr
@@ -72,7 +72,7 @@ guest_idt_entries:
 	.quad	guest_idt_entry_\vector
 	.endm
 	.set	vec, 0
-	.rept	32
+	.rept	256
 	entry_address %vec
 	.set	vec, vec + 1
 	.endr

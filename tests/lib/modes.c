@@ -16,6 +16,7 @@
 
 #include "guest.h"
 #include "modes.h"
+#include "trace.h"
 
 _Static_assert(GPA_LOW_CODE == 0x8000, "LOW_CODE_TEXT must match GPA_LOW_CODE");
 _Static_assert(GPA_UCALL_DONE == 0x3000 && UCALL_PORT == 0xe0,
@@ -186,6 +187,9 @@ void vm_load_image(struct vm *vm)
 
 		if (ph->p_type != PT_LOAD)
 			continue;
+		/* What 64-bit guests write: their globals, compared at the end. */
+		if (ph->p_flags & PF_W)
+			trace_memory(vm, "image-data", ph->p_vaddr, ph->p_memsz);
 		if (!gpa_to_hva_or_null(vm, ph->p_vaddr + ph->p_memsz - 1))
 			test_fail("guest RAM too small for the test binary (needs 0x%llx bytes)",
 				  (unsigned long long)(ph->p_vaddr + ph->p_memsz));
@@ -286,6 +290,8 @@ void vcpu_enter_low_code(struct vcpu *v, enum guest_mode mode,
 	TEST_ASSERT(len <= LOW_CODE_MAX, "guest code of %zu bytes is too big", len);
 	vm_build_tables(v->vm);
 	guest_write(v->vm, GPA_LOW_CODE, code->start, len);
+	/* What 16/32-bit guests write (results, strings), compared at the end. */
+	trace_memory(v->vm, "low-data", GPA_LOW_DATA, LOW_DATA_SIZE);
 	enter_mode(v, mode, GPA_LOW_CODE, GPA_LOW_STACK_TOP, 0);
 }
 

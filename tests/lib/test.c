@@ -5,8 +5,11 @@
  *
  *   NAME.test [--dev PATH]... [--filter STR] [--list]
  *
- * Without --dev the devices are /dev/yakvm, then /dev/kvm.  A device that
- * cannot be opened gets a "skip" line per case saying why.
+ * Without --dev the devices are /dev/yakvm, then /dev/kvm: the suite always
+ * compares the two, so a device that cannot be opened fails every case on
+ * it (choose the devices with --dev to run on one).  --list prints the
+ * names of the verdict lines a run would print, one per line, for the
+ * inventory of expected cases (tests/manifest.txt, scripts/manifest.sh).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -165,9 +168,16 @@ static int wait_child(pid_t pid, unsigned int timeout_s)
 	return CHILD_FAIL;
 }
 
+/* Whether the case's guests are recorded (trace.h); no_guest cases too, to check the claim. */
 static bool traced(const struct test_case *tc)
 {
 	return !tc->opts.diff && !tc->opts.why_not_compared;
+}
+
+/* Whether a run prints a diff/ line comparing the two devices' traces. */
+static bool compared(const struct test_case *tc)
+{
+	return traced(tc) && !tc->opts.no_guest && !tc->opts.only_yakvm;
 }
 
 /* A copy of the trace the child left, for comparing devices later. */
@@ -231,7 +241,8 @@ static int nr_devs;
 /* What each case's guests did on each device, when the case passed there. */
 static struct trace_buf *traces[MAX_CASES][MAX_DEVS];
 
-static void add_dev(const char *path)
+/* Adds @path to the devices; @probe opens it to see whether it is usable. */
+static void add_dev(const char *path, bool probe)
 {
 	struct dev_state *d = &devs[nr_devs++];
 	const char *slash = strrchr(path, '/');
@@ -241,9 +252,11 @@ static void add_dev(const char *path)
 	d->dev.name = slash ? slash + 1 : path;
 	/* yakvm's documented answers apply to its misc device, /dev/yakvm. */
 	d->dev.is_yakvm = strcmp(d->dev.name, "yakvm") == 0;
+	if (!probe)
+		return;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(d->why, sizeof(d->why), "%s: %s", path, strerror(errno));
+		snprintf(d->why, sizeof(d->why), "cannot open %s: %s", path, strerror(errno));
 		return;
 	}
 	close(fd);
@@ -265,18 +278,18 @@ static const struct test_dev *first_other_usable(const struct dev_state *me)
 	return NULL;
 }
 
-/* Why @tc cannot run on @d, or NULL. */
-static const char *why_not(const struct test_case *tc, const struct dev_state *d)
+/* Why @tc does not run on @d although the device works, or NULL. */
+static const char *why_not_run(const struct test_case *tc, const struct dev_state *d)
 {
-	if (!d->usable)
-		return d->why;
 	if (tc->opts.only_yakvm && !d->dev.is_yakvm)
 		return tc->opts.why_only_yakvm ?: "checks yakvm-only behaviour";
-	if (tc->opts.needs_other && !first_other_usable(d))
-		return "needs a second usable device";
 	return NULL;
 }
 
+/*
+ * A device the suite needs but cannot open fails the case: KVM is the
+ * reference every case is compared with, and its absence must not pass.
+ */
 static bool run_on_device(const struct test_case *tc, const struct dev_state *d,
 			  const char *filter, struct trace_buf **trace)
 {
@@ -287,10 +300,18 @@ static bool run_on_device(const struct test_case *tc, const struct dev_state *d,
 	snprintf(label, sizeof(label), "%s/%s/%s", d->dev.name, binary_name, tc->name);
 	if (!matches(filter, label))
 		return false;
-	why = why_not(tc, d);
+	why = why_not_run(tc, d);
 	if (why) {
-		printf("skip %s: %s\n", label, why);
+		printf("# %s: not run: %s\n", label, why);
 		return false;
+	}
+	if (!d->usable) {
+		printf("FAIL %s: %s\n", label, d->why);
+		return true;
+	}
+	if (tc->opts.needs_other && !ctx.other) {
+		printf("FAIL %s: needs a second usable device\n", label);
+		return true;
 	}
 	return run_case(tc, &ctx, label, trace);
 }
@@ -311,7 +332,6 @@ static void diff_pair(int *yakvm, int *other)
 
 static bool run_diff(const struct test_case *tc, const char *filter)
 {
-	const struct dev_state *yakvm = NULL, *other = NULL;
 	struct test_ctx ctx = { 0 };
 	char label[256];
 	int y, o;
@@ -320,42 +340,65 @@ static bool run_diff(const struct test_case *tc, const char *filter)
 	if (!matches(filter, label))
 		return false;
 	diff_pair(&y, &o);
-	yakvm = y >= 0 ? &devs[y] : NULL;
-	other = o >= 0 ? &devs[o] : NULL;
-	if (!yakvm || !other || !yakvm->usable || !other->usable) {
-		printf("skip %s: needs /dev/yakvm and another usable device%s%s\n",
-		       label, other && !other->usable ? "; " : "",
-		       other && !other->usable ? other->why : "");
+	if (y < 0 || o < 0) {
+		printf("# %s: not run: needs /dev/yakvm and another device\n", label);
 		return false;
 	}
-	ctx.devs[0] = &yakvm->dev;
-	ctx.devs[1] = &other->dev;
+	if (!devs[y].usable || !devs[o].usable) {
+		printf("FAIL %s: %s\n", label, devs[y].usable ? devs[o].why : devs[y].why);
+		return true;
+	}
+	ctx.devs[0] = &devs[y].dev;
+	ctx.devs[1] = &devs[o].dev;
 	return run_case(tc, &ctx, label, NULL);
 }
 
 /*
  * Every case that passed on both devices and ran guests: their traces must
- * be the same (trace.h), or the case says why they cannot be.
+ * be the same (trace.h), or the case says why they cannot be -- in a "#"
+ * line, since nothing was checked.  A case that claims to run no guest
+ * must not have run one, and a compared case must have run one.
  */
-static bool compare_traces(int c)
+static bool compare_traces(int c, const char *filter)
 {
 	const struct test_case *tc = &cases[c];
 	struct trace_buf *a, *b;
 	char label[256], why[VERDICT_LEN];
-	int y, o;
+	int y, o, d;
 
 	diff_pair(&y, &o);
-	if (y < 0 || o < 0 || !traces[c][y] || !traces[c][o])
-		return false;
-	a = traces[c][y];
-	b = traces[c][o];
 	snprintf(label, sizeof(label), "diff/%s/%s", binary_name, tc->name);
+	if (tc->opts.diff || !matches(filter, label) || y < 0 || o < 0)
+		return false;
 	if (tc->opts.why_not_compared) {
-		printf("skip %s: not compared: %s\n", label, tc->opts.why_not_compared);
+		printf("# %s: not compared: %s\n", label, tc->opts.why_not_compared);
 		return false;
 	}
-	if (trace_empty(a) && trace_empty(b))
-		return false;		/* no guest ran */
+	if (tc->opts.only_yakvm) {
+		printf("# %s: not compared: runs on %s only\n", label, devs[y].dev.name);
+		return false;
+	}
+	if (tc->opts.no_guest) {
+		for (d = 0; d < nr_devs; d++)
+			if (traces[c][d] && !trace_empty(traces[c][d])) {
+				printf("FAIL %s: declared without guests (.no_guest), but it ran "
+				       "one on %s\n", label, devs[d].dev.name);
+				return true;
+			}
+		return false;
+	}
+	if (!traces[c][y] || !traces[c][o]) {
+		printf("# %s: not compared: %s/%s/%s did not pass\n", label,
+		       devs[traces[c][y] ? o : y].dev.name, binary_name, tc->name);
+		return false;
+	}
+	a = traces[c][y];
+	b = traces[c][o];
+	if (trace_empty(a) && trace_empty(b)) {
+		printf("FAIL %s: no guest ran on either device; a case of ioctl checks "
+		       "only is declared with TEST_NO_GUEST\n", label);
+		return true;
+	}
 	if (trace_compare(a, b, devs[y].dev.name, devs[o].dev.name, why, sizeof(why))) {
 		printf("ok %s\n", label);
 		return false;
@@ -371,28 +414,41 @@ static void usage(void)
 	exit(2);
 }
 
+/* The verdict lines a run on the devices would print, in the runner's order. */
 static void list_cases(void)
 {
-	int i;
+	int i, c, y, o;
 
-	for (i = 0; i < nr_cases; i++)
-		printf("%s%s\n", cases[i].name, cases[i].opts.diff ? " (diff)" : "");
+	diff_pair(&y, &o);
+	for (i = 0; i < nr_devs; i++)
+		for (c = 0; c < nr_cases; c++)
+			if (!cases[c].opts.diff && !why_not_run(&cases[c], &devs[i]))
+				printf("%s/%s/%s\n", devs[i].dev.name, binary_name, cases[c].name);
+	if (y < 0 || o < 0)
+		return;
+	for (c = 0; c < nr_cases; c++)
+		if (cases[c].opts.diff)
+			printf("diff/%s/%s\n", binary_name, cases[c].name);
+	for (c = 0; c < nr_cases; c++)
+		if (compared(&cases[c]))
+			printf("diff/%s/%s\n", binary_name, cases[c].name);
 }
 
 int main(int argc, char **argv)
 {
 	const char *filter = NULL, *base = strrchr(argv[0], '/');
 	static char name[64];
+	const char *devs_given[MAX_DEVS];
 	bool failed = false, list = false;
-	int i, c;
+	int i, c, nr_given = 0;
 
 	snprintf(name, sizeof(name), "%s", base ? base + 1 : argv[0]);
 	if (strchr(name, '.'))
 		*strchr(name, '.') = '\0';
 	binary_name = name;
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dev") && i + 1 < argc && nr_devs < MAX_DEVS)
-			add_dev(argv[++i]);
+		if (!strcmp(argv[i], "--dev") && i + 1 < argc && nr_given < MAX_DEVS)
+			devs_given[nr_given++] = argv[++i];
 		else if (!strcmp(argv[i], "--filter") && i + 1 < argc)
 			filter = argv[++i];
 		else if (!strcmp(argv[i], "--list"))
@@ -400,13 +456,15 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
+	if (!nr_given) {
+		devs_given[nr_given++] = "/dev/yakvm";
+		devs_given[nr_given++] = "/dev/kvm";
+	}
+	for (i = 0; i < nr_given; i++)
+		add_dev(devs_given[i], !list);
 	if (list) {
 		list_cases();
 		return 0;
-	}
-	if (!nr_devs) {
-		add_dev("/dev/yakvm");
-		add_dev("/dev/kvm");
 	}
 	verdict = mmap(NULL, VERDICT_LEN, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -432,6 +490,6 @@ int main(int argc, char **argv)
 		if (cases[c].opts.diff)
 			failed |= run_diff(&cases[c], filter);
 	for (c = 0; c < nr_cases; c++)
-		failed |= compare_traces(c);
+		failed |= compare_traces(c, filter);
 	return failed ? 1 : 0;
 }

@@ -7,7 +7,12 @@
  *   ok DEV/NAME/CASE    FAIL DEV/NAME/CASE: why    skip DEV/NAME/CASE: why
  *
  * DEV is the device's file name (yakvm, kvm).  A differential case runs once
- * with both devices and prints diff/NAME/CASE.
+ * with both devices and prints diff/NAME/CASE; so does the comparison of
+ * the two devices' traces of every other case that runs guests.  What is
+ * not run or not compared is said in a "# ..." line, never as a skip: a
+ * skip is a check that could not be made (tests/allowed-skips.txt).
+ *
+ *   NAME.test --list    the verdict lines a run prints, one name per line
  *
  *   TEST_CASE(create_vm) { struct vm *vm = vm_create(ctx->dev, 0); ... }
  *   TEST_CASE_OPTS(big, .timeout_s = 60, .only_yakvm = true) { ... }
@@ -40,6 +45,11 @@ struct test_opts {
 	bool only_yakvm;		/* skipped on other devices, with why */
 	const char *why_only_yakvm;
 	bool needs_other;		/* needs a second usable device (ctx->other) */
+	/*
+	 * The case runs no guest (ioctl checks only): there is no trace to
+	 * compare, so no diff/ line.  The runner checks the claim both ways.
+	 */
+	bool no_guest;
 	bool diff;			/* differential: run once with both devices */
 	/*
 	 * Every other case's guests are traced on each device and compared
@@ -64,6 +74,8 @@ void test_register(const char *name, test_fn fn, struct test_opts opts);
 
 #define TEST_CASE(name)		TEST_CASE_OPTS(name, .timeout_s = 0)
 #define TEST_DIFF(name)		TEST_CASE_OPTS(name, .diff = true)
+/* A case of ioctl checks that runs no guest. */
+#define TEST_NO_GUEST(name)	TEST_CASE_OPTS(name, .no_guest = true)
 
 /* Ending a case early: the child exits and the parent prints the line. */
 void test_fail(const char *fmt, ...)

@@ -204,6 +204,11 @@ void trace_exit(struct vcpu *v)
 	}
 }
 
+void trace_run_failed(struct vcpu *v, int err)
+{
+	record(v, "KVM_RUN failed: %s", strerrorname_np(err) ?: "?");
+}
+
 /* ---------------------------------------------------------------- */
 /* Final state                                                      */
 
@@ -212,10 +217,139 @@ static void record_field(const char *name, uint64_t value, void *arg)
 	record(arg, "final %s 0x%llx", name, (unsigned long long)value);
 }
 
+void trace_memory(struct vm *vm, const char *name, uint64_t gpa, uint64_t size)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_trace_mem; i++)
+		if (!strcmp(vm->trace_mem[i].name, name))
+			return;
+	if (vm->nr_trace_mem < VM_MAX_TRACE_RANGES)
+		vm->trace_mem[vm->nr_trace_mem++] = (struct trace_range){ name, gpa, size };
+}
+
+void trace_memory_forget(struct vm *vm, const char *name)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_trace_mem; i++)
+		if (!strcmp(vm->trace_mem[i].name, name))
+			vm->trace_mem[i] = vm->trace_mem[--vm->nr_trace_mem];
+}
+
+void trace_msr(struct vm *vm, uint32_t index)
+{
+	if (vm->nr_trace_msrs < VM_MAX_TRACE_MSRS)
+		vm->trace_msrs[vm->nr_trace_msrs++] = index;
+}
+
+static void hex(char *out, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+static void record_fpu(struct vcpu *v)
+{
+	struct kvm_fpu f;
+	char buf[40];
+	int i;
+
+	if (ioctl(v->fd, KVM_GET_FPU, &f)) {
+		record(v, "final fpu unreadable");
+		return;
+	}
+	record(v, "final fpu fcw 0x%x fsw 0x%x ftwx 0x%x fop 0x%x fip 0x%llx fdp 0x%llx",
+	       f.fcw, f.fsw, f.ftwx, f.last_opcode, (unsigned long long)f.last_ip,
+	       (unsigned long long)f.last_dp);
+	for (i = 0; i < 8; i++) {
+		hex(buf, f.fpr[i], 10);
+		record(v, "final fpu st%d %s", i, buf);
+	}
+	for (i = 0; i < 16; i++) {
+		hex(buf, f.xmm[i], 16);
+		record(v, "final fpu xmm%d %s", i, buf);
+	}
+}
+
+/* The MSRs a guest may write, whose values both devices report. */
+static const uint32_t final_msrs[] = {
+	0x174, 0x175, 0x176,			/* SYSENTER_CS, _ESP, _EIP */
+	0x277, 0x2ff,				/* PAT, MTRR_DEF_TYPE */
+	0xc0000081, 0xc0000082, 0xc0000083,	/* STAR, LSTAR, CSTAR */
+	0xc0000084, 0xc0000102, 0xc0000103,	/* SFMASK, KERNEL_GS_BASE, TSC_AUX */
+};
+
+static void record_msr(struct vcpu *v, uint32_t index)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = index };
+
+	if (ioctl(v->fd, KVM_GET_MSRS, &m) == 1)
+		record(v, "final msr 0x%x 0x%llx", index, (unsigned long long)m.e.data);
+	else
+		record(v, "final msr 0x%x unreadable", index);
+}
+
+/*
+ * State only some devices report (yakvm has neither ioctl yet): one line
+ * each, "unavailable" where the device does not have it.
+ */
+static void record_optional(struct vcpu *v)
+{
+	struct kvm_debugregs d;
+	struct kvm_vcpu_events e;
+
+	memset(&d, 0, sizeof(d));
+	if (ioctl(v->fd, KVM_GET_DEBUGREGS, &d))
+		record(v, "final debugregs unavailable");
+	else
+		record(v, "final debugregs dr0 0x%llx dr1 0x%llx dr2 0x%llx dr3 0x%llx "
+		       "dr6 0x%llx dr7 0x%llx", (unsigned long long)d.db[0],
+		       (unsigned long long)d.db[1], (unsigned long long)d.db[2],
+		       (unsigned long long)d.db[3], (unsigned long long)d.dr6,
+		       (unsigned long long)d.dr7);
+	memset(&e, 0, sizeof(e));
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e))
+		record(v, "final events unavailable");
+	else
+		record(v, "final events exception %u/%u/%u/%u/0x%x interrupt %u/%u/%u/0x%x "
+		       "nmi %u/%u/%u", e.exception.injected, e.exception.pending,
+		       e.exception.nr, e.exception.has_error_code, e.exception.error_code,
+		       e.interrupt.injected, e.interrupt.nr, e.interrupt.soft,
+		       e.interrupt.shadow, e.nmi.injected, e.nmi.pending, e.nmi.masked);
+}
+
+/* FNV-1a of guest memory [gpa, gpa + size), page by page; unbacked pages count as absent. */
+static void record_memory(struct vm *vm, struct vcpu *v, const struct trace_range *r)
+{
+	uint64_t h = FNV_OFFSET, off;
+	unsigned int absent = 0;
+
+	for (off = 0; off < r->size; off += PAGE_SIZE) {
+		uint64_t n = r->size - off < PAGE_SIZE ? r->size - off : PAGE_SIZE;
+		const uint8_t *p = gpa_to_hva_or_null(vm, r->gpa + off);
+
+		if (!p || !gpa_to_hva_or_null(vm, r->gpa + off + n - 1)) {
+			absent++;
+			continue;
+		}
+		h = fnv1a(h, (const char *)p, n);
+	}
+	record(v, "final mem %s 0x%llx+0x%llx 0x%016llx%s", r->name,
+	       (unsigned long long)r->gpa, (unsigned long long)r->size,
+	       (unsigned long long)h, absent ? " (pages not in RAM skipped)" : "");
+}
+
 void trace_vm_freed(struct vm *vm)
 {
 	struct vcpu_snapshot s;
-	int i;
+	bool first = true;
+	int i, j;
 
 	if (!trace)
 		return;
@@ -234,6 +368,18 @@ void trace_vm_freed(struct vm *vm)
 		if (trace_mask)
 			trace_mask(&s);
 		snapshot_for_each_field(&s, record_field, v);
+		record(v, "final run if_flag %u ready_for_interrupt_injection %u",
+		       v->run->if_flag, v->run->ready_for_interrupt_injection);
+		record_fpu(v);
+		for (j = 0; j < (int)(sizeof(final_msrs) / sizeof(final_msrs[0])); j++)
+			record_msr(v, final_msrs[j]);
+		for (j = 0; j < vm->nr_trace_msrs; j++)
+			record_msr(v, vm->trace_msrs[j]);
+		record_optional(v);
+		/* Guest memory is the VM's: recorded with its first vCPU that ran. */
+		for (j = 0; first && j < vm->nr_trace_mem; j++)
+			record_memory(vm, v, &vm->trace_mem[j]);
+		first = false;
 	}
 }
 
@@ -345,6 +491,30 @@ static void say_goes_on(const char *name, const struct line *x, char *why, size_
 	snprintf(why, len, "only %s goes on: \"%.*s\"", name, (int)x->len, x->text);
 }
 
+/* "KEY final GROUP ..." against "KEY final GROUP unavailable": a device without the ioctl. */
+static bool optional_unavailable(const struct line *x, const struct line *y)
+{
+	static const char *const groups[] = { " final debugregs ", " final events " };
+	size_t i, k;
+
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		size_t g = strlen(groups[i]);
+
+		if (x->len < x->key_len + g || y->len < y->key_len + g ||
+		    memcmp(x->text + x->key_len, groups[i], g) ||
+		    memcmp(y->text + y->key_len, groups[i], g))
+			continue;
+		for (k = 0; k < 2; k++) {
+			const struct line *l = k ? y : x;
+
+			if (l->len == l->key_len + g + strlen("unavailable") &&
+			    !memcmp(l->text + l->key_len + g, "unavailable", strlen("unavailable")))
+				return true;
+		}
+	}
+	return false;
+}
+
 /*
  * Walks both sorted traces one vCPU at a time.  With @partial (a buffer
  * filled up) a vCPU's lines may stop early on either side: only lines both
@@ -374,7 +544,8 @@ static bool lines_differ(const struct lines *a, const struct lines *b, bool part
 			say_goes_on(name_b, y, why, len);
 			return true;
 		}
-		if (x->len != y->len || memcmp(x->text, y->text, x->len)) {
+		if ((x->len != y->len || memcmp(x->text, y->text, x->len)) &&
+		    !optional_unavailable(x, y)) {
 			snprintf(why, len, "%s: \"%.*s\"; %s: \"%.*s\"", name_a,
 				 (int)x->len, x->text, name_b, (int)y->len, y->text);
 			return true;

@@ -286,6 +286,8 @@ int vcpu_run_raw(struct vcpu *v)
 
 	if (!r)
 		trace_exit(v);
+	else if (saved_errno != EINTR)	/* EINTR: where a signal happened to land */
+		trace_run_failed(v, saved_errno);
 	errno = saved_errno;
 	return r;
 }

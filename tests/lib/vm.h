@@ -19,6 +19,8 @@
 
 #define VM_MAX_REGIONS	64
 #define VM_MAX_VCPUS	64
+#define VM_MAX_TRACE_RANGES	8
+#define VM_MAX_TRACE_MSRS	16
 
 struct vm_region {
 	bool used;
@@ -50,6 +52,14 @@ struct vm {
 	bool tables_built;		/* GDT, IDT, page tables are */
 	int trace_id;			/* the case's VMs, counted (trace.h) */
 	char debugfs[320];		/* yakvm: the VM's debugfs directory */
+	/* What the trace compares at the end besides the registers (trace.h). */
+	struct trace_range {
+		const char *name;
+		uint64_t gpa, size;
+	} trace_mem[VM_MAX_TRACE_RANGES];
+	int nr_trace_mem;
+	uint32_t trace_msrs[VM_MAX_TRACE_MSRS];
+	int nr_trace_msrs;
 };
 
 /* Opens @path (O_RDWR) or ends the case. */

@@ -10,8 +10,9 @@
  *   @init PROG mode=real16|prot32 image=FILE load=ADDR size=SIZE fnv=HASH STATE
  *   @step PROG DEV N exit=none|debug|hlt STATE      (step 0: before the first run)
  *   @end PROG DEV steps=N mem=HASH
- *   ok|FAIL|skip DEV/step/PROG, diff/step/PROG, DEV/step/PROG-detach,
- *                DEV/step/PROG-breakpoint
+ *   ok|FAIL DEV/step/PROG, diff/step/PROG, DEV/step/PROG-detach,
+ *           DEV/step/PROG-breakpoint (kvm's may skip: check_breakpoint)
+ * (--list prints just the names of those verdict lines.)
  * STATE: rax= rbx= rcx= rdx= rsi= rdi= rsp= rbp= rip= rflags=
  *        cs=SEL:BASE ds= es= ss= fs= gs=
  *
@@ -89,12 +90,12 @@ struct vm {
 struct device {
 	const char *path;
 	const char *name;
-	bool optional;		/* a missing device is a skip, not a failure */
 };
 
+/* Both are needed: a device that cannot be opened fails its cases. */
 static const struct device devices[] = {
-	{ "/dev/yakvm", "yakvm", false },
-	{ "/dev/kvm", "kvm", true },
+	{ "/dev/yakvm", "yakvm" },
+	{ "/dev/kvm", "kvm" },
 };
 
 /*
@@ -460,18 +461,16 @@ static void check_detach(struct vm *vm, struct trace *t)
 
 /*
  * Runs @p on @dev from its initial state, one step per KVM_RUN, until the
- * final HLT.  Returns false when the device could not be opened at all.
+ * final HLT.
  */
-static bool trace_program(const struct device *dev, const struct program *p,
+static void trace_program(const struct device *dev, const struct program *p,
 			  const uint8_t *image, size_t size, struct trace *t)
 {
 	struct vm vm;
-	bool opened;
 
 	t->count = 0;
 	t->error[0] = 0;
-	opened = vm_open(&vm, dev->path, t) == 0 || vm.sys >= 0;
-	if (!t->error[0]) {
+	if (!vm_open(&vm, dev->path, t)) {
 		load_program(&vm, p, image, size);
 		if (!set_initial_state(&vm, p, t) && !enable_single_step(&vm, t))
 			record_steps(&vm, t);
@@ -480,7 +479,6 @@ static bool trace_program(const struct device *dev, const struct program *p,
 			check_detach(&vm, t);
 	}
 	vm_close(&vm);
-	return opened;
 }
 
 /* ---- output ---- */
@@ -608,7 +606,41 @@ static size_t first_visit(const struct trace *t, size_t k)
 	return j;
 }
 
-static int run_to_breakpoint(struct vm *vm, uint64_t addr, struct cpu_state *s,
+struct breakpoint_check {
+	uint64_t addr;		/* linear address of the INT3 */
+	size_t step;		/* the stepped trace's entry for that address */
+	char error[200];	/* empty if the breakpoint behaved */
+	/*
+	 * The INT3 did not stop the guest: the guest took vector 3 itself
+	 * (real16 halted in its vector-3 handler with the return address
+	 * after the INT3; prot32, without an IDT, shut down).  This is how
+	 * KVM misses the breakpoint under QEMU's TCG, which raises no #BP
+	 * intercept for INT3 (docs/testing.md, "Single-step judge").
+	 */
+	bool guest_took_int3;
+};
+
+/* Whether the exit after an INT3 at @addr is the guest taking vector 3 itself. */
+static bool guest_took_int3(struct vm *vm, const struct program *p, uint64_t addr)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	uint16_t ip;
+
+	if (p->protected_mode)
+		return vm->run->exit_reason == KVM_EXIT_SHUTDOWN;
+	if (vm->run->exit_reason != KVM_EXIT_HLT ||
+	    ioctl(vm->vcpu, KVM_GET_REGS, &regs) || ioctl(vm->vcpu, KVM_GET_SREGS, &sregs) ||
+	    sregs.cs.base + regs.rip != EXCEPTION_CATCHER + 1 ||
+	    sregs.ss.base + (uint16_t)regs.rsp + 2 > GUEST_MEM)
+		return false;
+	/* The real-mode interrupt frame: IP, CS, FLAGS; IP is after the INT3. */
+	memcpy(&ip, vm->mem + sregs.ss.base + (uint16_t)regs.rsp, sizeof(ip));
+	return ip == addr + 1 - ((uint64_t)p->init.sel[SEG_CS] << 4);
+}
+
+static int run_to_breakpoint(struct vm *vm, const struct program *p,
+			     struct breakpoint_check *bp, struct cpu_state *s,
 			     struct trace *t)
 {
 	struct kvm_guest_debug dbg = {
@@ -616,36 +648,33 @@ static int run_to_breakpoint(struct vm *vm, uint64_t addr, struct cpu_state *s,
 	};
 	struct kvm_debug_exit_arch *d = &vm->run->debug.arch;
 
-	vm->mem[addr] = INT3;
+	vm->mem[bp->addr] = INT3;
 	if (ioctl(vm->vcpu, KVM_SET_GUEST_DEBUG, &dbg))
 		return stop(t, "KVM_SET_GUEST_DEBUG: %s", strerror(errno));
 	if (run_vcpu(vm, t))
 		return -1;
-	if (vm->run->exit_reason != KVM_EXIT_DEBUG || d->exception != BP_VECTOR)
-		return stop(t, "exit reason %u exception %u, not a #BP debug exit",
-			    vm->run->exit_reason, d->exception);
-	if (d->pc != addr)
+	if (vm->run->exit_reason != KVM_EXIT_DEBUG || d->exception != BP_VECTOR) {
+		bp->guest_took_int3 = guest_took_int3(vm, p, bp->addr);
+		return stop(t, "exit reason %u exception %u, not a #BP debug exit%s",
+			    vm->run->exit_reason, d->exception,
+			    bp->guest_took_int3 ? ": the guest took vector 3 itself" : "");
+	}
+	if (d->pc != bp->addr)
 		return stop(t, "#BP with debug.arch.pc %#llx, the INT3 is at %#llx",
-			    (unsigned long long)d->pc, (unsigned long long)addr);
+			    (unsigned long long)d->pc, (unsigned long long)bp->addr);
 	return read_state(vm, s, t);
 }
 
-struct breakpoint_check {
-	uint64_t addr;		/* linear address of the INT3 */
-	size_t step;		/* the stepped trace's entry for that address */
-	char error[200];	/* empty if the breakpoint behaved */
-};
-
 /* Runs into the INT3 at @bp, then on without it to the final HLT. */
-static int break_and_resume(struct vm *vm, const struct trace *stepped,
-			    const struct breakpoint_check *bp, uint8_t insn_byte,
-			    struct trace *t)
+static int break_and_resume(struct vm *vm, const struct program *p,
+			    const struct trace *stepped, struct breakpoint_check *bp,
+			    uint8_t insn_byte, struct trace *t)
 {
 	const struct cpu_state *last = &stepped->steps[stepped->count - 1];
 	struct cpu_state at_bp, at_hlt;
 	char why[160];
 
-	if (run_to_breakpoint(vm, bp->addr, &at_bp, t))
+	if (run_to_breakpoint(vm, p, bp, &at_bp, t))
 		return -1;
 	if (state_difference(&stepped->steps[bp->step], &at_bp, why, sizeof(why)))
 		return stop(t, "at the #BP: %s (stepped vs now)", why);
@@ -675,38 +704,39 @@ static void check_breakpoint(const struct device *dev, const struct program *p,
 
 	bp->step = first_visit(stepped, k);
 	bp->addr = linear_rip(&stepped->steps[bp->step]);
+	bp->guest_took_int3 = false;
 	if (vm_open(&vm, dev->path, &t) == 0) {
 		load_program(&vm, p, image, size);
 		if (!set_initial_state(&vm, p, &t))
-			break_and_resume(&vm, stepped, bp, image[bp->addr - STEP_LOAD], &t);
+			break_and_resume(&vm, p, stepped, bp, image[bp->addr - STEP_LOAD], &t);
 	}
 	vm_close(&vm);
 	memcpy(bp->error, t.error, sizeof(bp->error));
 }
 
 /*
- * KVM is the reference: a breakpoint that KVM misses as well says more
- * about the CPU underneath (QEMU's TCG does not raise the #BP intercept
- * for INT3) than about yakvm, so both are skipped then.
+ * yakvm must stop at the breakpoint: anything else is a failure.  KVM's
+ * line may skip for one reason only, the known one (guest_took_int3): QEMU's
+ * TCG gives KVM no #BP intercept for INT3.  Any other KVM failure fails.
  */
 static void report_breakpoints(const struct program *p, const bool complete[2],
 			       const struct breakpoint_check bp[2])
 {
-	bool reference_ok = complete[1] && !bp[1].error[0];
-
 	for (int d = 0; d < 2; d++) {
 		const char *dev = devices[d].name;
 
 		if (!complete[d])
-			continue;
-		if (!bp[d].error[0])
+			printf("FAIL %s/step/%s-breakpoint: no complete stepped trace to "
+			       "compare with\n", dev, p->name);
+		else if (!bp[d].error[0])
 			printf("ok %s/step/%s-breakpoint: #BP at %llx with step %zu's "
 			       "registers, resumed to the same HLT\n", dev, p->name,
 			       (unsigned long long)bp[d].addr, bp[d].step);
-		else if (!reference_ok)
-			printf("skip %s/step/%s-breakpoint: INT3 at %llx: %s; KVM "
-			       "does no better on this CPU\n", dev, p->name,
-			       (unsigned long long)bp[d].addr, bp[d].error);
+		else if (strcmp(dev, "kvm") == 0 && bp[d].guest_took_int3)
+			printf("skip %s/step/%s-breakpoint: KVM missed the INT3 at %llx, "
+			       "the guest took vector 3 itself: QEMU's SVM raises no #BP "
+			       "intercept for INT3\n", dev, p->name,
+			       (unsigned long long)bp[d].addr);
 		else
 			printf("FAIL %s/step/%s-breakpoint: INT3 at %llx (step %zu): %s\n",
 			       dev, p->name, (unsigned long long)bp[d].addr,
@@ -718,7 +748,7 @@ static void report_breakpoints(const struct program *p, const bool complete[2],
 
 /* Prints the device's verdict; returns true if its trace is complete. */
 static bool report_device(const struct device *dev, const struct program *p,
-			  const struct trace *t, bool opened)
+			  const struct trace *t)
 {
 	if (!t->error[0]) {
 		printf("ok %s/step/%s: %zu steps\n", dev->name, p->name, t->count - 1);
@@ -730,11 +760,9 @@ static bool report_device(const struct device *dev, const struct program *p,
 			       dev->name, p->name);
 		return true;
 	}
-	if (!opened && dev->optional)
-		printf("skip %s/step/%s: %s\n", dev->name, p->name, t->error);
-	else
-		printf("FAIL %s/step/%s: after %zu steps: %s\n", dev->name, p->name,
-		       t->count ? t->count - 1 : 0, t->error);
+	printf("FAIL %s/step/%s: after %zu steps: %s\n", dev->name, p->name,
+	       t->count ? t->count - 1 : 0, t->error);
+	printf("FAIL %s/step/%s-detach: the stepped trace is incomplete\n", dev->name, p->name);
 	return false;
 }
 
@@ -752,15 +780,14 @@ static bool step_program(const struct program *p, struct trace traces[2])
 	}
 	print_init(p, size, fnv1a(image, size));
 	for (int d = 0; d < 2; d++) {
-		bool opened = trace_program(&devices[d], p, image, size, &traces[d]);
-
+		trace_program(&devices[d], p, image, size, &traces[d]);
 		print_trace(p, &devices[d], &traces[d]);
-		complete[d] = report_device(&devices[d], p, &traces[d], opened);
+		complete[d] = report_device(&devices[d], p, &traces[d]);
 	}
 	if (complete[0] && complete[1])
 		compare_traces(p, &traces[0], &traces[1]);
 	else
-		printf("skip diff/step/%s: needs complete traces from both devices\n",
+		printf("# diff/step/%s: not compared: a device's trace is incomplete\n",
 		       p->name);
 	fflush(stdout);		/* the traces survive a crash below */
 	for (int d = 0; d < 2; d++)
@@ -771,11 +798,36 @@ static bool step_program(const struct program *p, struct trace traces[2])
 	return complete[0];
 }
 
-int main(void)
+/* The names of the verdict lines a run prints (the inventory, tests/manifest.txt). */
+static void list_cases(void)
+{
+	static const char *const suffixes[] = { "", "-detach" };
+
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		for (int d = 0; d < 2; d++)
+			for (int k = 0; k < 2; k++)
+				printf("%s/step/%s%s\n", devices[d].name, programs[i].name,
+				       suffixes[k]);
+		printf("diff/step/%s\n", programs[i].name);
+		for (int d = 0; d < 2; d++)
+			printf("%s/step/%s-breakpoint\n", devices[d].name, programs[i].name);
+	}
+}
+
+int main(int argc, char **argv)
 {
 	struct sigaction alarm_action = { .sa_handler = ignore_signal };
 	struct trace traces[2];
 	bool all_ok = true;
+
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		list_cases();
+		return 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: %s [--list]\n", argv[0]);
+		return 2;
+	}
 
 	sigaction(SIGALRM, &alarm_action, NULL);	/* no SA_RESTART: KVM_RUN returns */
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);

@@ -156,17 +156,20 @@ static uint64_t place_initrd(struct vm *vm, const struct linux_header *h,
 	return addr;
 }
 
-static void write_cmdline(struct vm *vm, const struct linux_header *h, const char *cmdline)
+/* LINUX_DEFAULT_CMDLINE, then the user's --cmdline, if any. */
+static void write_cmdline(struct vm *vm, const struct linux_header *h, const char *user)
 {
-	size_t len = strlen(cmdline);
+	size_t len = strlen(LINUX_DEFAULT_CMDLINE) + (user ? 1 + strlen(user) : 0);
 	uint64_t max = h->cmdline_size;
+	char *p;
 
 	if (max > BOOT_CMDLINE_MAX - 1)
 		max = BOOT_CMDLINE_MAX - 1;
 	if (len > max)
-		fail(STATUS_USAGE, "--cmdline is %zu bytes; this kernel takes at most %" PRIu64,
-		     len, max);
-	memcpy(vm_guest_ram(vm, BOOT_CMDLINE, len + 1), cmdline, len + 1);
+		fail(STATUS_USAGE, "the command line (yakvm's default and --cmdline) is %zu bytes; "
+		     "this kernel takes at most %" PRIu64, len, max);
+	p = vm_guest_ram(vm, BOOT_CMDLINE, len + 1);
+	snprintf(p, len + 1, "%s%s%s", LINUX_DEFAULT_CMDLINE, user ? " " : "", user ? user : "");
 }
 
 /* e820 table in the zero page (zero-page.rst: e820_entries, e820_table). */
@@ -231,7 +234,7 @@ void load_bzimage(struct vm *vm, const struct vm_config *cfg, const struct image
 		image_read(&initrd, cfg->initrd);
 		initrd_addr = place_initrd(vm, &h, &initrd, kernel_end);
 	}
-	write_cmdline(vm, &h, cfg->cmdline ? cfg->cmdline : "");
+	write_cmdline(vm, &h, cfg->cmdline);
 	write_zero_page(vm, img, &h, initrd_addr, initrd.size);
 
 	boot->gdt = GDT_LINUX;

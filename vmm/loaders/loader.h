@@ -84,4 +84,14 @@ void memmap_build(struct vm *vm, struct memmap *map);
  * name) and returns its guest address. */
 uint32_t bootinfo_write(struct vm *vm, const char *cmdline);
 
+/*
+ * What every Linux guest's command line starts with; a --cmdline comes
+ * after it.  The machine has one console, the 16550 on ttyS0, and no APIC,
+ * ACPI or PCI (docs/vmm.md); the i8042 reset (reboot=k) and a reboot on
+ * panic end the VM.  Without console=ttyS0 the kernel would print to a VGA
+ * console that does not exist, and the user would see nothing.
+ */
+#define LINUX_DEFAULT_CMDLINE \
+	"console=ttyS0 noapic nolapic acpi=off pci=off 8250.nr_uarts=1 reboot=k panic=-1"
+
 #endif
