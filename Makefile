@@ -28,7 +28,7 @@ LDFLAGS := -static -pthread
 BIN := $(BUILD)/bin
 
 .PHONY: all env module vmm tests guests run shell test debug bench fuzz stress \
-	clean help sparse check-style initramfs manifest
+	clean help sparse check-style initramfs manifest test-full deb
 
 # The test VM's initramfs is packed last (0.4 s), so `make` alone leaves
 # everything scripts/test.sh and scripts/testvm.sh boot.
@@ -40,7 +40,10 @@ help:
 	@echo "make          build module, VMM, tests and guests"
 	@echo "make run      Debian's kernel under yakvm to a shell (CMD='...' runs guest commands;"
 	@echo "              GUEST=hello-long runs an example guest, VMCMD='...' any test-VM command)"
-	@echo "make test     the whole suite on both CPU models; ends with 'N passed, N failed'"
+	@echo "make test     the whole suite on both CPU models (Linux 6.1), a smoke set on 6.12,"
+	@echo "              the package check; ends with 'N passed, N failed'"
+	@echo "make test-full  the same with the whole suite on 6.12 too (docs/packaging.md)"
+	@echo "make deb      build/deb/yakvm-dkms_*_all.deb and build/deb/yakvm_*_amd64.deb"
 	@echo "make debug    test VM with gdbstub + gdb with kernel and module symbols"
 	@echo "make shell    test VM with an interactive shell (module loaded)"
 	@echo "make bench    yakvm vs KVM benchmarks (build/bench/)"
@@ -81,9 +84,19 @@ debug: env
 	@$(MAKE) --no-print-directory initramfs
 	@DEBUG_VMLINUX=$(DEBUG_VMLINUX) scripts/debug.sh --cpu $(CPU)
 
+# Debian 12's other kernel lines (scripts/kver.sh --lines, all but the first).
+OTHER_LINES = $(shell scripts/kver.sh --lines | cut -d' ' -f2-)
+
 test: env
 	@$(MAKE) --no-print-directory initramfs
-	@scripts/test.sh
+	@scripts/test.sh --lines "$(OTHER_LINES)" --deb
+
+test-full: env
+	@$(MAKE) --no-print-directory initramfs
+	@scripts/test.sh --lines "$(OTHER_LINES)" --full --deb
+
+deb: env
+	@scripts/deb.sh
 
 stress: env
 	@$(MAKE) --no-print-directory initramfs
