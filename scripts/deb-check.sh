@@ -51,7 +51,8 @@ else
 fi
 # What the packages brought, to check that removing them takes it away.
 dpkg -L $pkgs 2>/dev/null | sort -u > "$out/files.txt"
-dkms status yakvm > "$out/dkms-status.txt" 2>&1
+# (dkms 3.0.10's readelf checks of 6.12's modules warn about a missing .comment.)
+dkms status yakvm 2>&1 | grep -v "^readelf: Warning" > "$out/dkms-status.txt"
 echo "# dkms status: $(tr '\n' ';' < "$out/dkms-status.txt")"
 
 for line in $(scripts/kver.sh --lines); do
@@ -73,13 +74,11 @@ for line in $(scripts/kver.sh --lines); do
 	*) cp "$ko" "$extra/lib/modules/$kv/updates/dkms/yakvm.ko" ;;
 	esac
 	depmod -b "$extra" "$kv" 2> /dev/null
-	if [ "$kv" = "$(cat build/kver 2>/dev/null || scripts/kver.sh)" ]; then
-		initrd=build/testvm.cpio.gz
-	else
-		initrd=build/testvm-$kv.cpio.gz
-		[ -f "$initrd" ] || scripts/mkinitramfs.sh "$initrd" "$kv" "$ko" ||
-			{ echo "FAIL deb/vm/$line: no initramfs for $kv"; continue; }
-	fi
+	# The test VM's initramfs for that kernel (its yakvm.ko in /lib/modules
+	# stays unused: modprobe takes the one DKMS installed).
+	initrd=$out/testvm-$kv.cpio.gz
+	scripts/mkinitramfs.sh "$initrd" "$kv" "$extra/lib/modules/$kv/updates/dkms/yakvm.ko" ||
+		{ echo "FAIL deb/vm/$line: mkinitramfs.sh failed for $kv"; continue; }
 	scripts/testvm.sh --cpu epyc --mode dkms --timeout 600 --kver "$kv" --initrd "$initrd" \
 		--extra "$extra" --results "$out/vm-$line.results" --log "$out/vm-$line.log" > /dev/null
 	grep -E '^(ok|FAIL|skip) ' "$out/vm-$line.results" | sed 's/^\(ok\|FAIL\|skip\) /&deb\//'
