@@ -324,7 +324,7 @@ TEST_CASE(unregister)
 	vm_free(v->vm);
 }
 
-TEST_CASE(rules)
+TEST_NO_GUEST(rules)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	struct kvm_coalesced_mmio_zone z = { .addr = ZONE, .size = 8 };

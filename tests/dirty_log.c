@@ -246,7 +246,7 @@ TEST_CASE(manual_protect)
 	vm_free(v->vm);
 }
 
-TEST_CASE(rules)
+TEST_NO_GUEST(rules)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	uint64_t bitmap[BITMAP_LONGS];

@@ -333,8 +333,9 @@ static void on_sigbus(int sig)
 }
 
 /*
- * mmap of the vCPU fd at random offsets and lengths: page 0 (kvm_run) and
- * page 1 (PIO data) are readable, anything beyond must raise SIGBUS.
+ * mmap of the vCPU fd at random offsets and lengths: page 0 (kvm_run),
+ * page 1 (PIO data) and page 2 (the coalesced MMIO ring,
+ * KVM_CAP_COALESCED_MMIO) are readable, anything beyond must raise SIGBUS.
  */
 static void mmap_vcpu(void)
 {
@@ -348,7 +349,7 @@ static void mmap_vcpu(void)
 	if (p == MAP_FAILED)
 		return;
 	for (i = 0; i < pages; i++) {
-		bool valid = off + i < 2, faulted;
+		bool valid = off + i < 3, faulted;
 
 		in_probe = 1;
 		faulted = sigsetjmp(sigbus_jmp, 1) != 0;

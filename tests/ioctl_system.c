@@ -206,14 +206,14 @@ struct hidden_bit {
  * What yakvm must not offer (docs/design.md, driver/cpu/cpuid.c): SVM (no
  * nested virtualization), MCE/MCA (no machine-check MSRs), performance
  * counters, speculation-control MSRs it does not virtualize, MONITOR/MWAIT
- * (#UD), an APIC (no in-kernel LAPIC yet).
+ * (#UD); nor the TSC-deadline timer, which api.rst has the VMM find with
+ * KVM_CAP_TSC_DEADLINE_TIMER and set itself (KVM does the same).  The APIC
+ * and x2APIC are offered: the in-kernel LAPIC emulates both.
  */
 static const struct hidden_bit yakvm_hidden[] = {
 	{ 0x80000001, 'c', 2, "SVM" },
 	{ 1, 'd', 7, "MCE" },
 	{ 1, 'd', 14, "MCA" },
-	{ 1, 'd', 9, "APIC" },
-	{ 1, 'c', 21, "x2APIC" },
 	{ 1, 'c', 24, "TSC deadline" },
 	{ 1, 'c', 3, "MONITOR/MWAIT" },
 	{ 1, 'c', 15, "PDCM (perf capabilities)" },

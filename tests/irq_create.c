@@ -40,7 +40,7 @@ static const struct {
 	{ KVM_CAP_IOAPIC_POLARITY_IGNORED, "KVM_CAP_IOAPIC_POLARITY_IGNORED" },
 };
 
-TEST_CASE(capabilities)
+TEST_NO_GUEST(capabilities)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	unsigned int i;
@@ -57,7 +57,7 @@ TEST_CASE(capabilities)
 	irq_vm_free(vm);
 }
 
-TEST_CASE(create_rules)
+TEST_NO_GUEST(create_rules)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	struct kvm_pit_config pit = { 0 };
@@ -88,7 +88,7 @@ TEST_CASE(create_rules)
 	 */
 }
 
-TEST_CASE(refused_without_irqchip)
+TEST_NO_GUEST(refused_without_irqchip)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
@@ -111,7 +111,7 @@ TEST_CASE(refused_without_irqchip)
 	close(fd);
 }
 
-TEST_CASE(irqchip_ids)
+TEST_NO_GUEST(irqchip_ids)
 {
 	struct vm *vm = vm_create_with_irqchip(ctx->dev, 0);
 	struct kvm_irqchip chip;
@@ -133,7 +133,7 @@ TEST_CASE(irqchip_ids)
  * KVM's default routing, on which Firecracker relies (GSI n is IOAPIC pin
  * n) and which api.rst 4.24 describes: GSI 24 and above have no route.
  */
-TEST_CASE(default_routing)
+TEST_NO_GUEST(default_routing)
 {
 	struct vm *vm = vm_create_with_irqchip(ctx->dev, 0);
 	struct kvm_irq_level line = { .irq = 24, .level = 1 };

@@ -84,8 +84,12 @@ static uint64_t run_halted(struct vcpu *v, const char *what)
 		test_fail("guest assertion: %s", uc.message);
 	test_log("%s: %llu ms wall, %llu ms of the vCPU thread's CPU time", what,
 		 (unsigned long long)(wall / NS_PER_MS), (unsigned long long)(cpu / NS_PER_MS));
-	TEST_ASSERT(wall >= HALT_MS * NS_PER_MS / 2, "%s: woke after only %llu ms", what,
-		    (unsigned long long)(wall / NS_PER_MS));
+	/*
+	 * No limit on the wall time (the guest's own calibration of its timer
+	 * moves with the host's load; the guest checks that it woke only when
+	 * the timer ran out).  A halted vCPU's thread sleeps: under load it
+	 * gets less CPU time, never more, so this ratio holds on any machine.
+	 */
 	TEST_ASSERT(cpu < wall / 2, "%s: the thread used %llu of %llu ms while halted", what,
 		    (unsigned long long)(cpu / NS_PER_MS), (unsigned long long)(wall / NS_PER_MS));
 	return type;

@@ -252,7 +252,7 @@ TEST_CASE(mmio)
 /* ---------------------------------------------------------------- */
 /* The ioctl's rules                                                */
 
-TEST_CASE(rules)
+TEST_NO_GUEST(rules)
 {
 	struct vm *vm = vm_create(ctx->dev, 0);
 	int fd = new_eventfd(), fd2 = new_eventfd();

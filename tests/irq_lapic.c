@@ -697,7 +697,7 @@ TEST_CASE(nmi)
 }
 
 /* KVM_INTERRUPT is for a user-space PIC: with the irqchip in the kernel, ENXIO. */
-TEST_CASE(kvm_interrupt_enxio)
+TEST_NO_GUEST(kvm_interrupt_enxio)
 {
 	struct vm *vm = vm_irq_long_fn(ctx->dev, 1, guest_reset_state, 0);
 	struct kvm_interrupt irq = { .irq = 0x30 };

@@ -126,7 +126,7 @@ static struct vm *smp_vm(const struct test_dev *dev, int nr, void (*fn)(void))
 /* ---------------------------------------------------------------- */
 /* States at creation, round trips                                  */
 
-TEST_CASE(initial_states)
+TEST_NO_GUEST(initial_states)
 {
 	struct vm *vm = vm_create_with_irqchip(ctx->dev, 0);
 	struct vcpu *v[3];
@@ -157,7 +157,7 @@ TEST_CASE(initial_states)
 	irq_vm_free(vm);
 }
 
-TEST_CASE(set_get_round_trip)
+TEST_NO_GUEST(set_get_round_trip)
 {
 	static const uint32_t states[] = {
 		KVM_MP_STATE_HALTED, KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_UNINITIALIZED,

@@ -165,7 +165,7 @@ TEST_CASE(signal_msi_two_vcpus)
 /* ---------------------------------------------------------------- */
 /* GSI routing                                                      */
 
-TEST_CASE(gsi_routing_rules)
+TEST_NO_GUEST(gsi_routing_rules)
 {
 	struct vm *vm = vm_create_with_irqchip(ctx->dev, 0);
 	struct kvm_irq_routing_entry e[64];
@@ -349,7 +349,7 @@ TEST_CASE(irqfd_resample_level)
 }
 
 /* The ioctl's own refusals. */
-TEST_CASE(irqfd_rules)
+TEST_NO_GUEST(irqfd_rules)
 {
 	struct vm *vm = vm_create_with_irqchip(ctx->dev, 0);
 	struct kvm_irqfd a = { .gsi = 5 };

@@ -237,6 +237,34 @@ void trace_memory_forget(struct vm *vm, const char *name)
 			vm->trace_mem[i] = vm->trace_mem[--vm->nr_trace_mem];
 }
 
+void trace_memory_skip(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_trace_skip; i++)
+		if (vm->trace_skip[i].gpa == gpa && vm->trace_skip[i].size == size)
+			return;
+	TEST_ASSERT(vm->nr_trace_skip < VM_MAX_TRACE_SKIPS, "too many trace_memory_skip ranges");
+	vm->trace_skip[vm->nr_trace_skip++] = (struct trace_skip){ gpa, size };
+}
+
+/* Zeroes the bytes of @page (guest-physical @gpa, @n bytes) that are skipped. */
+static void clear_skipped(const struct vm *vm, uint8_t *page, uint64_t gpa, uint64_t n)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_trace_skip; i++) {
+		uint64_t lo = vm->trace_skip[i].gpa, hi = lo + vm->trace_skip[i].size;
+
+		if (lo < gpa)
+			lo = gpa;
+		if (hi > gpa + n)
+			hi = gpa + n;
+		if (lo < hi)
+			memset(page + (lo - gpa), 0, hi - lo);
+	}
+}
+
 void trace_msr(struct vm *vm, uint32_t index)
 {
 	if (vm->nr_trace_msrs < VM_MAX_TRACE_MSRS)
@@ -314,19 +342,35 @@ static void record_optional(struct vcpu *v)
 		       (unsigned long long)d.db[3], (unsigned long long)d.dr6,
 		       (unsigned long long)d.dr7);
 	memset(&e, 0, sizeof(e));
-	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e))
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e)) {
 		record(v, "final events unavailable");
-	else
-		record(v, "final events exception %u/%u/%u/%u/0x%x interrupt %u/%u/%u/0x%x "
-		       "nmi %u/%u/%u", e.exception.injected, e.exception.pending,
-		       e.exception.nr, e.exception.has_error_code, e.exception.error_code,
-		       e.interrupt.injected, e.interrupt.nr, e.interrupt.soft,
-		       e.interrupt.shadow, e.nmi.injected, e.nmi.pending, e.nmi.masked);
+		return;
+	}
+	/*
+	 * An event that is neither injected nor pending has no vector: KVM
+	 * leaves the last delivered one's there (its vcpu->arch.exception
+	 * and .interrupt are not cleared on delivery), yakvm reports zeros.
+	 */
+	if (!e.exception.injected && !e.exception.pending) {
+		e.exception.nr = 0;
+		e.exception.has_error_code = 0;
+		e.exception.error_code = 0;
+	}
+	if (!e.interrupt.injected) {
+		e.interrupt.nr = 0;
+		e.interrupt.soft = 0;
+	}
+	record(v, "final events exception %u/%u/%u/%u/0x%x interrupt %u/%u/%u/0x%x "
+	       "nmi %u/%u/%u", e.exception.injected, e.exception.pending,
+	       e.exception.nr, e.exception.has_error_code, e.exception.error_code,
+	       e.interrupt.injected, e.interrupt.nr, e.interrupt.soft,
+	       e.interrupt.shadow, e.nmi.injected, e.nmi.pending, e.nmi.masked);
 }
 
 /* FNV-1a of guest memory [gpa, gpa + size), page by page; unbacked pages count as absent. */
 static void record_memory(struct vm *vm, struct vcpu *v, const struct trace_range *r)
 {
+	static uint8_t page[PAGE_SIZE];
 	uint64_t h = FNV_OFFSET, off;
 	unsigned int absent = 0;
 
@@ -338,7 +382,9 @@ static void record_memory(struct vm *vm, struct vcpu *v, const struct trace_rang
 			absent++;
 			continue;
 		}
-		h = fnv1a(h, (const char *)p, n);
+		memcpy(page, p, n);
+		clear_skipped(vm, page, r->gpa + off, n);
+		h = fnv1a(h, (const char *)page, n);
 	}
 	record(v, "final mem %s 0x%llx+0x%llx 0x%016llx%s", r->name,
 	       (unsigned long long)r->gpa, (unsigned long long)r->size,

@@ -65,6 +65,14 @@ void trace_start(struct trace_buf *buf, diff_mask_fn mask);
 void trace_memory(struct vm *vm, const char *name, uint64_t gpa, uint64_t size);
 /* Stops comparing the range @name (its contents are timing: say why at the call). */
 void trace_memory_forget(struct vm *vm, const char *name);
+/*
+ * Within the ranges compared, [@gpa, @gpa + @size) counts as zeros: a
+ * variable the host writes per run (a measured TSC rate) or that records
+ * one device's known defect; say which at the call.
+ */
+void trace_memory_skip(struct vm *vm, uint64_t gpa, uint64_t size);
+#define trace_global_skip(vm, var) \
+	trace_memory_skip((vm), (uint64_t)(uintptr_t)&(var), sizeof(var))
 /* The MSR @index is compared at the end too. */
 void trace_msr(struct vm *vm, uint32_t index);
 

@@ -21,6 +21,7 @@
 #define VM_MAX_VCPUS	64
 #define VM_MAX_TRACE_RANGES	8
 #define VM_MAX_TRACE_MSRS	16
+#define VM_MAX_TRACE_SKIPS	8
 
 struct vm_region {
 	bool used;
@@ -58,6 +59,11 @@ struct vm {
 		uint64_t gpa, size;
 	} trace_mem[VM_MAX_TRACE_RANGES];
 	int nr_trace_mem;
+	/* Bytes inside those ranges hashed as zero (trace_memory_skip). */
+	struct trace_skip {
+		uint64_t gpa, size;
+	} trace_skip[VM_MAX_TRACE_SKIPS];
+	int nr_trace_skip;
 	uint32_t trace_msrs[VM_MAX_TRACE_MSRS];
 	int nr_trace_msrs;
 };
