@@ -360,20 +360,6 @@ static void record_optional(struct vcpu *v)
 		e.interrupt.nr = 0;
 		e.interrupt.soft = 0;
 	}
-	/*
-	 * DIFFERENCE: after an emulation failure at CPL 0 (KVM_EXIT_INTERNAL_ERROR,
-	 * suberror EMULATION) KVM queues a #UD for the guest's next entry; 6.12
-	 * reports it in KVM_GET_VCPU_EVENTS (injected, vector 6), 6.1 does not,
-	 * and yakvm queues nothing: the VMM decides.  Not compared.
-	 */
-	if (!v->vm->is_yakvm && host_kernel_at_least(6, 12) &&
-	    v->run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
-	    v->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-	    e.exception.nr == 6 && !e.exception.has_error_code) {
-		e.exception.injected = 0;
-		e.exception.pending = 0;
-		e.exception.nr = 0;
-	}
 	record(v, "final events exception %u/%u/%u/%u/0x%x interrupt %u/%u/%u/0x%x "
 	       "nmi %u/%u/%u", e.exception.injected, e.exception.pending,
 	       e.exception.nr, e.exception.has_error_code, e.exception.error_code,
