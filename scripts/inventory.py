@@ -61,9 +61,10 @@ def run_list(path):
 
 
 def model_independent(path):
+    # A script's comment line, or a C test's string (TEST_CPU_MODEL_INDEPENDENT).
     with open(path, "rb") as f:
-        head = f.read(4096)
-    return (b"\n" + ONCE_MARK.encode() + b"\n") in head
+        data = f.read()
+    return (b"\n" + ONCE_MARK.encode() + b"\n") in data
 
 
 def manifest_lines(tests_dir):

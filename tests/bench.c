@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -32,6 +33,7 @@
 #define DONE_PORT	0x99		/* the guest's "finished" OUT */
 #define IDLE_PORT	0x9a		/* unclaimed port for the PIO benchmark */
 #define MMIO_GPA	0x9000UL	/* beyond the small benchmarks' slot */
+#define NOTIFY_PORT	0x9b		/* the ioeventfd benchmark's doorbell */
 
 struct vm {
 	int sys, fd, vcpu;
@@ -223,6 +225,47 @@ static double bench_cpuid(int dev)
 	t = (now_us() - t0) / CPUID_LOOPS;
 	if (vm.run->exit_reason != KVM_EXIT_IO || vm.run->io.port != DONE_PORT)
 		printf("# bench: cpuid guest ended with exit %u\n", vm.run->exit_reason);
+	vm_destroy(&vm);
+	return t;
+}
+
+/*
+ * A device doorbell as virtio uses it: a guest write to a port that an
+ * ioeventfd claims, signalled in the kernel without an exit to user space.
+ * Time per write, the eventfd's count checked.
+ */
+#define NOTIFY_LOOPS	20000
+
+static double bench_ioeventfd(int dev)
+{
+	static const uint8_t code[] = {
+		0x66, 0xbd, NOTIFY_LOOPS & 0xff, NOTIFY_LOOPS >> 8, 0, 0, /* mov $N, %ebp */
+		0xe6, NOTIFY_PORT,	/* 1: out %al, $NOTIFY_PORT */
+		0x66, 0x4d,		/*    dec %ebp */
+		0x75, 0xfa,		/*    jnz 1b */
+		0xe6, DONE_PORT,	/*    out %al, $DONE_PORT */
+		0xf4,			/*    hlt */
+	};
+	struct kvm_ioeventfd io = { .addr = NOTIFY_PORT, .len = 1, .flags = KVM_IOEVENTFD_FLAG_PIO };
+	uint64_t count = 0;
+	struct vm vm;
+	double t0, t;
+
+	vm_create(&vm, devices[dev], 0x8000);
+	io.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (io.fd < 0 || ioctl(vm.fd, KVM_IOEVENTFD, &io))
+		die("KVM_IOEVENTFD");
+	load(&vm, code, sizeof(code));
+	vcpu_enter(&vm, false);
+	t0 = now_us();
+	vm_run(&vm);
+	t = (now_us() - t0) / NOTIFY_LOOPS;
+	if (vm.run->exit_reason != KVM_EXIT_IO || vm.run->io.port != DONE_PORT)
+		printf("# bench: ioeventfd guest ended with exit %u\n", vm.run->exit_reason);
+	if (read(io.fd, &count, sizeof(count)) != sizeof(count) || count != NOTIFY_LOOPS)
+		printf("# bench: ioeventfd counted %llu of %d writes\n",
+		       (unsigned long long)count, NOTIFY_LOOPS);
+	close(io.fd);
 	vm_destroy(&vm);
 	return t;
 }
@@ -435,6 +478,7 @@ static const struct benchmark benchmarks[] = {
 	{ "mmio-roundtrip", bench_mmio, "us" },
 	{ "cpuid-in-kernel", bench_cpuid, "us" },
 	{ "hlt-roundtrip", bench_hlt, "us" },
+	{ "ioeventfd-write", bench_ioeventfd, "us" },
 	{ "vm-lifecycle", bench_lifecycle, "ms" },
 	{ "first-touch-256M", bench_first_touch, "ms" },
 	{ "linux-boot", bench_linux_boot, "ms" },

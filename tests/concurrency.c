@@ -19,6 +19,9 @@
 #include "modes.h"
 #include "objects.h"
 
+/* ioctl rules, races and lifetimes: the same on every CPU model. */
+TEST_CPU_MODEL_INDEPENDENT();
+
 #define NS_PER_MS	1000000ULL
 #define HANG_MS		20000		/* a hang guard, not a speed limit */
 #define MIB		(1ULL << 20)

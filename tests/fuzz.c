@@ -31,6 +31,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+/* The ioctl fuzzer does not depend on the CPU model (tests/lib/test.h, TEST_CPU_MODEL_INDEPENDENT). */
+__attribute__((used)) static const char yakvm_test_once_marker[] =
+	"\n# yakvm-test: cpu-model-independent\n";
+
 #define NR_SYS		2
 #define NR_VM		4
 #define NR_VCPU		8

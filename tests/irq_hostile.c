@@ -31,6 +31,9 @@
 #include "modes.h"
 #include "objects.h"
 
+/* ioctl rules, races and lifetimes: the same on every CPU model. */
+TEST_CPU_MODEL_INDEPENDENT();
+
 #define NS_PER_MS	1000000ULL
 #define TIMER_VECTOR	0x40
 #define STORM		"interrupt storms: counts depend on timing"

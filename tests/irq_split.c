@@ -143,26 +143,18 @@ static void guest_routes(void)
 /* Runs to the next ucall; returns it, counting KVM_EXIT_IOAPIC_EOIs and their vector. */
 static uint64_t run_counting_eois(struct vcpu *v, struct ucall *uc, int *eois, int *vector)
 {
-	for (;;) {
-		uint32_t reason = vcpu_run(v);
+	uint64_t type;
 
-		if (reason == KVM_EXIT_IOAPIC_EOI) {
+	do {
+		if (vcpu_run(v) == KVM_EXIT_IOAPIC_EOI) {
 			(*eois)++;
 			*vector = v->run->eoi.vector;
+			type = UCALL_PRINT;
 			continue;
 		}
-		switch (vcpu_get_ucall(v, uc)) {
-		case UCALL_NONE:
-			test_fail("expected a ucall, got %s", vcpu_exit_str(v));
-		case UCALL_ASSERT:
-			test_fail("guest assertion: %s", uc->message);
-		case UCALL_PRINT:
-			test_log("guest: %s", uc->message);
-			continue;
-		default:
-			return uc->type;
-		}
-	}
+		type = vcpu_expect_ucall_exit(v, uc);
+	} while (type == UCALL_PRINT);
+	return type;
 }
 
 TEST_CASE(msi_routes_and_eoi_exits)

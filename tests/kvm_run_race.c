@@ -28,6 +28,9 @@
 #include "modes.h"
 #include "yakvm_debugfs.h"
 
+/* ioctl rules, races and lifetimes: the same on every CPU model. */
+TEST_CPU_MODEL_INDEPENDENT();
+
 #define EXITS		20000
 #define PORT		0x510
 #define VALUE_A		0x1111111111111111ULL

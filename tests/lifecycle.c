@@ -24,6 +24,9 @@
 #include "modes.h"
 #include "objects.h"
 
+/* ioctl rules, races and lifetimes: the same on every CPU model. */
+TEST_CPU_MODEL_INDEPENDENT();
+
 #define CYCLES		1000
 /* KVM's cycle takes ~50 ms under TCG (yakvm's ~2 ms): fewer keep the suite fast. */
 #define KVM_CYCLES	100

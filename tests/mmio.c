@@ -306,7 +306,16 @@ GUEST_CODE64(fld_from_mmio,
  * guess; KVM's emulator has no FLD either and fails the same way.  Nothing
  * is executed: RIP stays on the instruction.
  */
-TEST_CASE(undecodable_instruction)
+/*
+ * DIFFERENCE: after the emulation failure KVM has also queued a #UD for
+ * the guest (x86.c, handle_emulation_failure: it exits to user space at
+ * CPL 0 and injects #UD if the VMM runs it again); yakvm only exits.  Each
+ * device's exit is checked here; the final events differ.
+ */
+#define EMULATION_FAILURE_EVENTS \
+	"after the internal error KVM has a #UD queued, yakvm does not (docs/testing.md)"
+
+TEST_CASE_OPTS(undecodable_instruction, .why_not_compared = EMULATION_FAILURE_EVENTS)
 {
 	static const uint8_t fld_bytes[] = { 0xdd, 0x03 };	/* fldl (%rbx) */
 	struct vcpu *v = vm_with_low_code(ctx->dev, MODE_LONG, &fld_from_mmio);
@@ -470,7 +479,7 @@ TEST_CASE(aliased_code_la57)
 GUEST_CODE64(jump_to_mmio, "mov $0x40000000, %eax\n jmp *%rax\n");
 
 /* An instruction fetch from MMIO cannot be emulated: both report it. */
-TEST_CASE(fetch_from_mmio)
+TEST_CASE_OPTS(fetch_from_mmio, .why_not_compared = EMULATION_FAILURE_EVENTS)
 {
 	struct vcpu *v = vm_with_low_code(ctx->dev, MODE_LONG, &jump_to_mmio);
 

@@ -10,6 +10,9 @@
 #include "guest.h"
 #include "modes.h"
 
+/* ioctl rules, races and lifetimes: the same on every CPU model. */
+TEST_CPU_MODEL_INDEPENDENT();
+
 #define NR_VMS		2
 #define VCPUS_PER_VM	2
 #define ITERATIONS	20000

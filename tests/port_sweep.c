@@ -13,6 +13,9 @@
 #include "guest.h"
 #include "modes.h"
 
+/* ioctl rules, races and lifetimes: the same on every CPU model. */
+TEST_CPU_MODEL_INDEPENDENT();
+
 #define NR_PORTS	0x10000
 
 /* The access size used at @port: 1, 2, 4, 1, 2, 4, ... */

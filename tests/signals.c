@@ -16,6 +16,9 @@
 
 #include "modes.h"
 
+/* ioctl rules, races and lifetimes: the same on every CPU model. */
+TEST_CPU_MODEL_INDEPENDENT();
+
 #define COUNTER_GPA	0x4000
 #define NS_PER_MS	1000000ULL
 #define HANG_MS		20000	/* a hang guard, not a speed limit */

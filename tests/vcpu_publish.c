@@ -22,6 +22,9 @@
 
 #include "vm.h"
 
+/* ioctl rules, races and lifetimes: the same on every CPU model. */
+TEST_CPU_MODEL_INDEPENDENT();
+
 #define ROUNDS		40
 #define VCPUS		48
 #define RESET_PAGE	0xffff0000ULL	/* 64 KiB below 4 GiB: CS.base + 0xfff0 */

@@ -77,6 +77,16 @@ void test_register(const char *name, test_fn fn, struct test_opts opts);
 /* A case of ioctl checks that runs no guest. */
 #define TEST_NO_GUEST(name)	TEST_CASE_OPTS(name, .no_guest = true)
 
+/*
+ * In a test whose cases do not depend on the CPU model (ioctl rules, races,
+ * object lifetimes): the marker line that run-tests.sh and
+ * scripts/inventory.py look for, so `make test` runs the binary in its
+ * first boot only (docs/testing.md, "The inventory").
+ */
+#define TEST_CPU_MODEL_INDEPENDENT()					\
+	__attribute__((used)) static const char yakvm_test_once_marker[] = \
+		"\n# yakvm-test: cpu-model-independent\n"
+
 /* Ending a case early: the child exits and the parent prints the line. */
 void test_fail(const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 1, 2)));

@@ -390,22 +390,30 @@ uint64_t vcpu_get_ucall(struct vcpu *v, struct ucall *uc)
 	return uc->type;
 }
 
+uint64_t vcpu_expect_ucall_exit(struct vcpu *v, struct ucall *uc)
+{
+	switch (vcpu_get_ucall(v, uc)) {
+	case UCALL_NONE:
+		test_fail("expected a ucall, got %s", vcpu_exit_str(v));
+	case UCALL_ASSERT:
+		test_fail("guest assertion: %s", uc->message);
+	case UCALL_PRINT:
+		test_log("guest: %s", uc->message);
+		return UCALL_PRINT;
+	default:
+		return uc->type;
+	}
+}
+
 uint64_t vcpu_run_to_ucall(struct vcpu *v, struct ucall *uc)
 {
-	for (;;) {
+	uint64_t type;
+
+	do {
 		vcpu_run(v);
-		switch (vcpu_get_ucall(v, uc)) {
-		case UCALL_NONE:
-			test_fail("expected a ucall, got %s", vcpu_exit_str(v));
-		case UCALL_ASSERT:
-			test_fail("guest assertion: %s", uc->message);
-		case UCALL_PRINT:
-			test_log("guest: %s", uc->message);
-			continue;
-		default:
-			return uc->type;
-		}
-	}
+		type = vcpu_expect_ucall_exit(v, uc);
+	} while (type == UCALL_PRINT);
+	return type;
 }
 
 void vcpu_run_expect_ucall(struct vcpu *v, uint64_t type, struct ucall *uc)

@@ -123,6 +123,11 @@ const char *vcpu_exit_str(struct vcpu *v);
  */
 uint64_t vcpu_get_ucall(struct vcpu *v, struct ucall *uc);
 /*
+ * The last exit must be a ucall: an ASSERT ends the case with the guest's
+ * message, a PRINT is printed; returns the type.
+ */
+uint64_t vcpu_expect_ucall_exit(struct vcpu *v, struct ucall *uc);
+/*
  * Runs until the guest makes a ucall other than PRINT (printed here).
  * An ASSERT ends the case with the guest's message; any exit that is not a
  * ucall ends it too.  Returns the type.
