@@ -28,7 +28,7 @@ LDFLAGS := -static -pthread
 BIN := $(BUILD)/bin
 
 .PHONY: all env module vmm tests guests run shell test debug bench fuzz stress \
-	clean help sparse check-style initramfs manifest test-full run-qemu
+	clean help sparse check-style initramfs manifest test-full run-qemu deb
 
 # The test VM's initramfs is packed last (0.4 s), so `make` alone leaves
 # everything scripts/test.sh and scripts/testvm.sh boot.
@@ -42,9 +42,12 @@ help:
 	@echo "make          build module, VMM, tests and guests"
 	@echo "make run      Debian's kernel under yakvm to a shell (CMD='...' runs guest commands;"
 	@echo "              GUEST=hello-long runs an example guest, VMCMD='...' any test-VM command)"
-	@echo "make test     the whole suite on both CPU models; ends with 'N passed, N failed'"
-	@echo "make test-full  make test plus the slow scenarios: Linux on 4 vCPUs, every QEMU configuration, kvm-unit-tests"
+	@echo "make test     the whole suite on both CPU models (Linux 6.1), a smoke set on 6.12,"
+	@echo "              the QEMU tests' quick set, the package check; ends with 'N passed, N failed'"
+	@echo "make test-full  the same with the slow scenarios (Linux on 4 vCPUs), the whole suite on"
+	@echo "              6.12, every QEMU configuration and kvm-unit-tests"
 	@echo "make run-qemu Debian's QEMU boots the Linux guest on /dev/yakvm (DEV=kvm, MACHINE=, SMP=, CMD=)"
+	@echo "make deb      build/deb/yakvm-dkms_*_all.deb and build/deb/yakvm_*_amd64.deb"
 	@echo "make debug    test VM with gdbstub + gdb with kernel and module symbols"
 	@echo "make shell    test VM with an interactive shell (module loaded)"
 	@echo "make bench    yakvm vs KVM benchmarks (build/bench/)"
@@ -91,15 +94,22 @@ debug: env
 	@$(MAKE) --no-print-directory initramfs
 	@DEBUG_VMLINUX=$(DEBUG_VMLINUX) scripts/debug.sh --cpu $(CPU)
 
+# Debian 12's other kernel lines (scripts/kver.sh --lines, all but the first).
+OTHER_LINES = $(shell scripts/kver.sh --lines | cut -d' ' -f2-)
+
 test: env
 	@$(MAKE) --no-print-directory initramfs
-	@scripts/test.sh
+	@scripts/test.sh --lines "$(OTHER_LINES)" --deb
 
 # make test, the scenarios too slow for it (the inventory's "full" cases),
-# the whole QEMU matrix and all of kvm-unit-tests (docs/qemu.md).
+# the whole suite on the other kernel lines, the whole QEMU matrix and all
+# of kvm-unit-tests (docs/qemu.md, docs/packaging.md).
 test-full: env
 	@$(MAKE) --no-print-directory initramfs
-	@YAKVM_QEMU_SUITE=full scripts/test.sh --full
+	@YAKVM_QEMU_SUITE=full scripts/test.sh --lines "$(OTHER_LINES)" --full --deb
+
+deb: env
+	@scripts/deb.sh
 
 # Debian's QEMU boots the Linux guest in the test VM, console in this terminal.
 DEV ?= yakvm

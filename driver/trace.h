@@ -92,8 +92,8 @@ TRACE_EVENT(yakvm_check_failed,
 		__string(rule, rule)
 	),
 	TP_fast_assign(
-		__assign_str(what, what);
-		__assign_str(rule, rule);
+		yakvm_assign_str(what, what);
+		yakvm_assign_str(rule, rule);
 	),
 	TP_printk("%s: %s", __get_str(what), __get_str(rule))
 );

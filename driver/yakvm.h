@@ -28,6 +28,7 @@
 #include <asm/svm.h>
 #include <asm/trapnr.h>
 
+#include "compat.h"
 #include "irq/irq.h"
 
 #define YAKVM_API_VERSION	12

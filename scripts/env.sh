@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 PACKAGES="gcc make libc6-dev binutils kmod cpio gzip xz-utils busybox-static
 qemu-system-x86 linux-image-amd64 linux-headers-amd64 python3 python3-unicorn
 sparse gdb gnuplot-nox procps rsync socat linux-source-6.1"
+# Debian 12's second kernel line (bookworm-security): the module is built,
+# checked and tested on it too (scripts/kver.sh, docs/packaging.md).  The
+# metapackages pull its newest version.  Installing a kernel image makes it
+# the machine's default boot entry; these machines never boot it, they only
+# give it to the test VM.
+PACKAGES="$PACKAGES linux-image-6.12-amd64 linux-headers-6.12-amd64"
+# make deb (dpkg-buildpackage, debhelper with dh-dkms), its lintian run and
+# the DKMS check in make test (docs/packaging.md).
+PACKAGES="$PACKAGES dpkg-dev debhelper dh-dkms dkms lintian fakeroot"
 
 missing=""
 for p in $PACKAGES; do
@@ -37,4 +46,13 @@ kver=$(scripts/kver.sh) || {
 mkdir -p build
 echo "$kver" > build/kver.new
 if ! cmp -s build/kver.new build/kver 2>/dev/null; then mv build/kver.new build/kver; else rm build/kver.new; fi
-echo "env: ready (kernel $kver)"
+# The other kernel lines (scripts/kver.sh --lines) must be there too.
+also=""
+for line in $(scripts/kver.sh --lines); do
+	v=$(scripts/kver.sh "$line") || {
+		echo "env: no linux-image/linux-headers pair of the $line kernel line" >&2
+		exit 1
+	}
+	[ "$v" = "$kver" ] || also="$also $v"
+done
+echo "env: ready (kernel $kver${also:+; also$also})"

@@ -1,12 +1,16 @@
 #!/bin/bash
 # Builds the test VM's initramfs: busybox, /init, yakvm.ko, Debian's KVM
 # modules (so tests can compare with /dev/kvm), the VMM, the tests and guests.
-#   mkinitramfs.sh OUTPUT.cpio.gz
+#   mkinitramfs.sh OUTPUT.cpio.gz [KVER YAKVM.KO]
+# KVER and YAKVM.KO: another kernel than build/kver's, and yakvm.ko built
+# for it (scripts/test.sh's second kernel line, docs/packaging.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$1
-kver=$(cat build/kver 2>/dev/null || scripts/kver.sh)
-stage=build/initramfs
+kver=${2:-$(cat build/kver 2>/dev/null || scripts/kver.sh)}
+module=${3:-build/yakvm.ko}
+stage=${out%.cpio.gz}.stage
+[ "$out" = build/testvm.cpio.gz ] && stage=build/initramfs
 rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,root,etc,lib/modules,tests,guests,run}
 
@@ -17,11 +21,16 @@ cp scripts/vm/yakvm-linux "$stage/bin/yakvm-linux"
 cp scripts/vm/yakvm-qemu scripts/vm/qemu-linux scripts/vm/qemu-ioctls "$stage/bin/"
 chmod +x "$stage/init" "$stage/tests/run-tests.sh" "$stage/bin/yakvm-linux" "$stage/bin/yakvm-qemu" \
 	"$stage/bin/qemu-linux" "$stage/bin/qemu-ioctls"
-cp build/yakvm.ko "$stage/lib/modules/"
+cp "$module" "$stage/lib/modules/yakvm.ko"
 # msr.ko is loaded by the tests that read the host's MSRs (/dev/cpu/N/msr).
 for m in virt/lib/irqbypass.ko drivers/crypto/ccp/ccp.ko arch/x86/kvm/kvm.ko \
 	 arch/x86/kvm/kvm-amd.ko arch/x86/kernel/msr.ko; do
-	cp "/lib/modules/$kver/kernel/$m" "$stage/lib/modules/"
+	# 6.12's modules are xz-compressed; busybox's insmod wants them plain.
+	if [ -e "/lib/modules/$kver/kernel/$m.xz" ]; then
+		xz -dc "/lib/modules/$kver/kernel/$m.xz" > "$stage/lib/modules/$(basename "$m")"
+	else
+		cp "/lib/modules/$kver/kernel/$m" "$stage/lib/modules/"
+	fi
 done
 # Optional pieces: present once their issues have landed.
 [ -x build/bin/yakvm ] && cp build/bin/yakvm "$stage/bin/"

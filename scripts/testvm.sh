@@ -5,7 +5,7 @@
 #
 #   testvm.sh [--cpu epyc|max] [--mode MODE] [--timeout SEC] [--threads single|multi]
 #             [--results FILE] [--log FILE] [--extra DIR] [--filter STR] [--args A,B]
-#             [--gdb] [--append "kernel args"]
+#             [--gdb] [--append "kernel args"] [--kver VERSION --initrd FILE]
 #
 # Modes are those of scripts/vm/init.  In test-like modes the kernel log goes to
 # --log and the results (second serial port) to stdout and --results; in
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cpu=epyc mode=shell timeout_s=900 threads=single results="" log="" extra=""
-filter="" args="" gdb=0 append=""
+filter="" args="" gdb=0 append="" kver="" initrd=build/testvm.cpio.gz
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cpu) cpu=$2; shift ;;
@@ -29,14 +29,15 @@ while [ $# -gt 0 ]; do
 	--args) args=$2; shift ;;
 	--gdb) gdb=1 ;;
 	--append) append=$2; shift ;;
+	--kver) kver=$2; shift ;;		# another kernel line (scripts/kver.sh)
+	--initrd) initrd=$2; shift ;;	# ... with its initramfs (mkinitramfs.sh)
 	*) echo "testvm.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 
-kver=$(cat build/kver 2>/dev/null || scripts/kver.sh)
+[ -n "$kver" ] || kver=$(cat build/kver 2>/dev/null || scripts/kver.sh)
 kernel=/boot/vmlinuz-$kver
-initrd=build/testvm.cpio.gz
 [ -r "$kernel" ] || { echo "testvm.sh: $kernel missing; run 'make env'" >&2; exit 1; }
 [ -r "$initrd" ] || { echo "testvm.sh: $initrd missing; run 'make initramfs'" >&2; exit 1; }
 

@@ -21,6 +21,17 @@ static void run_guest(const struct test_dev *dev)
 	vm_free(v->vm);
 }
 
+/*
+ * DIFFERENCE: KVM_CREATE_VM on /dev/kvm while yakvm owns SVM fails with
+ * EBUSY on Linux 6.1 but with EIO on 6.12, whose KVM turns a CPU that could
+ * not enable virtualization ("kvm: enabling virtualization on CPU0 failed")
+ * into EIO.  yakvm answers EBUSY on both (docs/testing.md).
+ */
+static int busy_errno(const struct test_dev *dev)
+{
+	return !dev->is_yakvm && host_kernel_at_least(6, 12) ? EIO : EBUSY;
+}
+
 TEST_CASE_OPTS(busy_while_other_has_vm, .needs_other = true)
 {
 	int other = dev_open(ctx->other->path);
@@ -28,12 +39,12 @@ TEST_CASE_OPTS(busy_while_other_has_vm, .needs_other = true)
 	int vm;
 
 	vm = EXPECT_OK(ioctl(other, KVM_CREATE_VM, 0));
-	EXPECT_ERRNO(ioctl(mine, KVM_CREATE_VM, 0), EBUSY);
-	EXPECT_ERRNO(ioctl(mine, KVM_CREATE_VM, 0), EBUSY);
+	EXPECT_ERRNO(ioctl(mine, KVM_CREATE_VM, 0), busy_errno(ctx->dev));
+	EXPECT_ERRNO(ioctl(mine, KVM_CREATE_VM, 0), busy_errno(ctx->dev));
 	close(vm);
 
 	vm = EXPECT_OK(ioctl(mine, KVM_CREATE_VM, 0));
-	EXPECT_ERRNO(ioctl(other, KVM_CREATE_VM, 0), EBUSY);
+	EXPECT_ERRNO(ioctl(other, KVM_CREATE_VM, 0), busy_errno(ctx->other));
 	close(vm);
 
 	/* Guests of each run in turn. */

@@ -177,6 +177,15 @@ void vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->run_mmap_size = size;
 
 	vm->vm_fd = ioctl(vm->dev_fd, KVM_CREATE_VM, 0);
+	/*
+	 * EBUSY: another hypervisor has SVM; on Linux 6.12 that is kvm_amd from
+	 * the moment it is loaded (docs/design.md, "Sharing SVM with kvm_amd").
+	 */
+	if (vm->vm_fd < 0 && errno == EBUSY)
+		fail(STATUS_SETUP, "KVM_CREATE_VM on %s: %s: another hypervisor is using SVM. "
+		     "If it is kvm_amd (Linux 6.12 keeps SVM while kvm_amd is loaded): "
+		     "'modprobe -r kvm_amd', or load kvm with enable_virt_at_load=0; "
+		     "otherwise wait until its VMs are gone", vm->dev_path, strerror(errno));
 	if (vm->vm_fd < 0)
 		fail(STATUS_SETUP, "KVM_CREATE_VM on %s: %s", vm->dev_path, strerror(errno));
 	create_ram(vm, cfg->mem_size);

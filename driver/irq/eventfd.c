@@ -169,9 +169,9 @@ static int irqfd_assign(struct yakvm_vm *vm, const struct kvm_irqfd *args)
 
 	f = fdget(args->fd);
 	r = -EBADF;
-	if (!f.file)
+	if (!fd_file(f))
 		goto err_free;
-	irqfd->eventfd = eventfd_ctx_fileget(f.file);
+	irqfd->eventfd = eventfd_ctx_fileget(fd_file(f));
 	if (IS_ERR(irqfd->eventfd)) {
 		r = PTR_ERR(irqfd->eventfd);
 		goto err_fd;
@@ -206,7 +206,7 @@ static int irqfd_assign(struct yakvm_vm *vm, const struct kvm_irqfd *args)
 	spin_unlock_irq(&vm->irq.irqfds_lock);
 
 	/* An eventfd written before it was assigned injects now. */
-	events = vfs_poll(f.file, &irqfd->pt);
+	events = vfs_poll(fd_file(f), &irqfd->pt);
 	if (events & EPOLLIN)
 		queue_work(irqfd_wq, &irqfd->inject);
 	fdput(f);
@@ -280,7 +280,7 @@ void yakvm_irqfd_acked(struct yakvm_vm *vm, u32 gsi)
 	if (found) {
 		yakvm_set_irq(vm, YAKVM_IRQ_SOURCE_RESAMPLE, gsi, 0, false);
 		list_for_each_entry(irqfd, &found->irqfds, resampler_link)
-			eventfd_signal(irqfd->resamplefd, 1);
+			yakvm_eventfd_signal(irqfd->resamplefd);
 	}
 	mutex_unlock(&vm->irq.lock);
 }
@@ -312,7 +312,7 @@ static int ioeventfd_write(struct yakvm_vcpu *vcpu, struct yakvm_io_device *dev,
 		if (data != p->datamatch)
 			return -EOPNOTSUPP;
 	}
-	eventfd_signal(p->eventfd, 1);
+	yakvm_eventfd_signal(p->eventfd);
 	return 0;
 }
 

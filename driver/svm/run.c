@@ -108,7 +108,7 @@ static __always_inline void guest_context_enter(void)
 {
 	vtime_account_guest_enter();
 	if (!context_tracking_guest_enter())
-		rcu_virt_note_context_switch(smp_processor_id());
+		yakvm_rcu_virt_note_context_switch();
 }
 
 /*
@@ -410,7 +410,7 @@ static bool vcpu_runnable(struct yakvm_vcpu *vcpu)
  */
 static int run_uninitialized(struct yakvm_vcpu *vcpu)
 {
-	if (READ_ONCE(vcpu->run->immediate_exit))
+	if (yakvm_run_immediate_exit(vcpu->run))
 		return -EINTR;
 	/* Events already posted are taken in; else wait for the next one. */
 	vcpu_runnable(vcpu);
@@ -458,7 +458,7 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 	r = complete_user_exit(vcpu);
 	if (r <= 0)
 		goto out;
-	if (READ_ONCE(run->immediate_exit)) {
+	if (yakvm_run_immediate_exit(run)) {
 		r = -EINTR;
 		goto out;
 	}

@@ -8,7 +8,9 @@
  * KVM, yakvm turns SVM on when its first VM is created and off when its last
  * VM goes.  A CPU whose EFER.SVME is already set belongs to another
  * hypervisor; yakvm never touches it and KVM_CREATE_VM fails with -EBUSY.
- * kvm_amd behaves the same way towards yakvm, so the two take turns.
+ * kvm_amd behaves the same way towards yakvm, so the two take turns; but
+ * 6.12's kvm_amd, by default, holds SVM for as long as it is loaded
+ * (kvm.enable_virt_at_load), and yakvm then says how to let it go.
  */
 #define pr_fmt(fmt) "yakvm: " fmt
 
@@ -25,7 +27,6 @@
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
-#include <asm/virtext.h>
 
 #include "yakvm.h"
 
@@ -137,6 +138,24 @@ static void svm_enable_cpu(void *failed)
 	c->tsc_aux_current = c->tsc_aux_host;
 }
 
+/*
+ * Sets GIF, so INIT and NMI are not left blocked, zeroes VM_HSAVE_PA and
+ * clears EFER.SVME (APM 15.4).  yakvm's own copy of what 6.1's
+ * asm/virtext.h called cpu_svm_disable(): that header is gone in 6.12.
+ * Only called on a CPU yakvm enabled, with interrupts off.
+ */
+static void svm_cpu_off(void)
+{
+	u64 efer;
+
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME) {
+		asm volatile("stgi" ::: "memory");
+		wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	}
+}
+
 static void svm_disable_cpu(void *unused)
 {
 	struct yakvm_cpu *c = this_cpu_ptr(&yakvm_cpus);
@@ -144,8 +163,7 @@ static void svm_disable_cpu(void *unused)
 	if (!c->enabled)
 		return;
 	yakvm_svm_drop_tsc_aux(c);
-	/* Sets GIF, zeroes VM_HSAVE_PA and clears EFER.SVME (asm/virtext.h). */
-	cpu_svm_disable();
+	svm_cpu_off();
 	c->enabled = false;
 	c->last_vmcb = NULL;
 }
@@ -204,8 +222,9 @@ int yakvm_svm_get(void)
 		on_each_cpu(svm_enable_cpu, &failed, 1);
 		if (atomic_read(&failed)) {
 			on_each_cpu(svm_disable_cpu, NULL, 1);
-			pr_info_ratelimited("cannot enable SVM: %d CPUs have EFER.SVME set by another hypervisor\n",
-					    atomic_read(&failed));
+			pr_warn_ratelimited("cannot enable SVM: %d of %u CPUs have EFER.SVME set by another hypervisor; if it is KVM: %s\n",
+					    atomic_read(&failed), num_online_cpus(),
+					    YAKVM_SVM_BUSY_HINT);
 			r = -EBUSY;
 			goto out;
 		}
@@ -361,6 +380,7 @@ static void svm_free_pages(void)
 int yakvm_svm_init(void)
 {
 	int cpu, r;
+	u64 efer;
 
 	r = svm_check_hardware();
 	if (r)
@@ -391,6 +411,10 @@ int yakvm_svm_init(void)
 		goto err;
 	svm_hp_state = r;
 	register_reboot_notifier(&svm_reboot_nb);
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		pr_notice("SVM is in use by another hypervisor; VMs can be created once it lets go. If it is KVM: %s\n",
+			  YAKVM_SVM_BUSY_HINT);
 	return 0;
 err:
 	svm_free_pages();

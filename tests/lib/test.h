@@ -95,6 +95,13 @@ void test_skip(const char *fmt, ...)
 /* Informational output, printed as "# ..." lines. */
 void test_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Whether the test VM's kernel (uname -r) is at least MAJOR.MINOR: for
+ * answers of KVM (the reference) that changed between Debian 12's kernel
+ * lines, 6.1 and 6.12, each with a DIFFERENCE comment (docs/testing.md).
+ */
+bool host_kernel_at_least(unsigned int major, unsigned int minor);
+
 #define TEST_ASSERT(cond, fmt, ...)					\
 	do {								\
 		if (!(cond))						\
