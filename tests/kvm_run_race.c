@@ -28,8 +28,6 @@
 #include "modes.h"
 #include "yakvm_debugfs.h"
 
-/* ioctl rules, races and lifetimes: the same on every CPU model. */
-TEST_CPU_MODEL_INDEPENDENT();
 
 #define EXITS		20000
 #define PORT		0x510

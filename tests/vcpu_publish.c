@@ -22,8 +22,6 @@
 
 #include "vm.h"
 
-/* ioctl rules, races and lifetimes: the same on every CPU model. */
-TEST_CPU_MODEL_INDEPENDENT();
 
 #define ROUNDS		40
 #define VCPUS		48
