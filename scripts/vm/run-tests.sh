@@ -72,6 +72,14 @@ for t in "$dir"/*.test; do
 		echo "FAIL $name: exited with status $rc"
 	fi
 	echo "# $name took $(( $(date +%s) - start ))s"
+	# A test killed by the timeout leaves its VMMs running, and a VM left
+	# on /dev/kvm holds SVM: every later yakvm VM would fail with EBUSY.
+	stray=$(pidof yakvm qemu-system-x86_64)
+	if [ -n "$stray" ]; then
+		echo "FAIL $name: left processes running (killed): $(echo $stray)"
+		kill -9 $stray 2>/dev/null
+		sleep 1
+	fi
 	leak_check "$name"
 done
 if [ "$matched" = 0 ]; then
