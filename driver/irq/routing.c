@@ -209,7 +209,7 @@ void yakvm_free_routing(struct yakvm_vm *vm)
 void yakvm_msi_to_lapic_irq(const struct kvm_irq_routing_msi *msi,
 			    struct yakvm_lapic_irq *irq)
 {
-	/* Address 0xfeeXXXXX: destination 19:12, DM bit 2; data: vector, mode, trigger. */
+	/* Address 0xfeeNNNNN: destination 19:12, DM bit 2; data: vector, mode, trigger. */
 	irq->dest_id = (msi->address_lo >> 12) & 0xff;
 	irq->logical = msi->address_lo & BIT(2);
 	irq->vector = msi->data & APIC_VECTOR_MASK;
