@@ -13,7 +13,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,10 +39,10 @@
 #define NOTIFY_PORT	0x9b		/* the ioeventfd benchmark's doorbell */
 
 struct vm {
-	int sys, fd, vcpu;
+	int sys, fd, vcpu, ap;		/* ap: vCPU 1 of the IPI benchmark, or -1 */
 	uint8_t *mem;
 	size_t mem_size;
-	struct kvm_run *run;
+	struct kvm_run *run, *ap_run;
 	size_t run_size;
 };
 
@@ -60,11 +63,27 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void vm_create(struct vm *vm, const char *dev, size_t mem_size)
+static struct kvm_run *vcpu_create(struct vm *vm, int id, int *fd)
+{
+	struct kvm_run *run;
+
+	*fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
+	if (*fd < 0)
+		die("KVM_CREATE_VCPU");
+	vm->run_size = ioctl(vm->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
+	run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+	return run;
+}
+
+/* A VM with one slot at GPA 0; with @irqchip the in-kernel APIC, IOAPIC and PIC. */
+static void vm_open(struct vm *vm, const char *dev, size_t mem_size, bool irqchip)
 {
 	struct kvm_userspace_memory_region r;
 
 	memset(vm, 0, sizeof(*vm));
+	vm->ap = -1;
 	vm->sys = open(dev, O_RDWR | O_CLOEXEC);
 	if (vm->sys < 0)
 		die(dev);
@@ -82,18 +101,22 @@ static void vm_create(struct vm *vm, const char *dev, size_t mem_size)
 	};
 	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r))
 		die("KVM_SET_USER_MEMORY_REGION");
-	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
-	if (vm->vcpu < 0)
-		die("KVM_CREATE_VCPU");
-	vm->run_size = ioctl(vm->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
-	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->vcpu, 0);
-	if (vm->run == MAP_FAILED)
-		die("mmap kvm_run");
+	if (irqchip && ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0))
+		die("KVM_CREATE_IRQCHIP");
+	vm->run = vcpu_create(vm, 0, &vm->vcpu);
+}
+
+static void vm_create(struct vm *vm, const char *dev, size_t mem_size)
+{
+	vm_open(vm, dev, mem_size, false);
 }
 
 static void vm_destroy(struct vm *vm)
 {
+	if (vm->ap >= 0) {
+		munmap(vm->ap_run, vm->run_size);
+		close(vm->ap);
+	}
 	munmap(vm->run, vm->run_size);
 	munmap(vm->mem, vm->mem_size);
 	close(vm->vcpu);
@@ -101,13 +124,13 @@ static void vm_destroy(struct vm *vm)
 	close(vm->sys);
 }
 
-/* Real mode (16-bit) at 0:CODE_GPA, or flat 32-bit protected mode. */
-static void vcpu_enter(struct vm *vm, bool protected)
+/* Real mode (16-bit) at 0:@rip, or flat 32-bit protected mode. */
+static void vcpu_enter_at(int vcpu, bool protected, uint64_t rip, uint64_t rsp)
 {
-	struct kvm_regs regs = { .rip = CODE_GPA, .rflags = 2, .rsp = 0x800 };
+	struct kvm_regs regs = { .rip = rip, .rflags = 2, .rsp = rsp };
 	struct kvm_sregs sregs;
 
-	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs))
+	if (ioctl(vcpu, KVM_GET_SREGS, &sregs))
 		die("KVM_GET_SREGS");
 	sregs.cs.base = 0;
 	sregs.cs.selector = 0;
@@ -123,10 +146,15 @@ static void vcpu_enter(struct vm *vm, bool protected)
 		sregs.cs = flat;
 		sregs.cr0 = 0x11;	/* PE | ET */
 	}
-	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sregs))
+	if (ioctl(vcpu, KVM_SET_SREGS, &sregs))
 		die("KVM_SET_SREGS");
-	if (ioctl(vm->vcpu, KVM_SET_REGS, &regs))
+	if (ioctl(vcpu, KVM_SET_REGS, &regs))
 		die("KVM_SET_REGS");
+}
+
+static void vcpu_enter(struct vm *vm, bool protected)
+{
+	vcpu_enter_at(vm->vcpu, protected, CODE_GPA, 0x800);
 }
 
 static void vm_run(struct vm *vm)
@@ -326,6 +354,319 @@ static double bench_first_touch(int dev)
 	return t;
 }
 
+/* ---- the in-kernel APIC --------------------------------------------------- */
+
+/*
+ * The guests of the interrupt benchmarks: 16-bit real mode at CODE_GPA with
+ * the in-kernel local APIC in x2APIC mode, so that every APIC access is an
+ * MSR (no GDT, no paging, no MMIO mapping) and real mode's vector table at 0
+ * takes the interrupts.  Their variables are struct irq_data at DATA_GPA;
+ * the offsets below are checked against it.  The guests measure with RDTSC
+ * and the host converts with KVM_GET_TSC_KHZ.
+ */
+#define DATA_GPA	0x3000UL
+#define AP_STACK	0x2800UL
+#define V_REPLY		0x40	/* AP -> BSP: "pong" */
+#define V_PING		0x41	/* BSP -> AP */
+#define V_LAST		0x42	/* BSP -> AP: the last ping, then stop */
+#define V_TIMER		0x43
+
+struct irq_data {
+	uint32_t replies;	/*  0: pongs the BSP took */
+	uint32_t ap_done;	/*  4: the AP took V_LAST */
+	uint32_t rounds;	/*  8: set by the host */
+	uint32_t delta;		/* 12: timer: TSC cycles from arming to deadline */
+	uint64_t deadline;	/* 16: timer: the TSC deadline armed */
+	int64_t sum;		/* 24: timer: sum of handler TSC - deadline */
+	uint32_t fired;		/* 32: timer interrupts taken */
+	uint32_t ap_ready;	/* 36: the AP's APIC is enabled */
+	uint64_t t0, t1;	/* 40, 48: IPI: TSC after round 1 and at the end */
+};
+
+_Static_assert(offsetof(struct irq_data, delta) == 12, "irq_data layout");
+_Static_assert(offsetof(struct irq_data, sum) == 24, "irq_data layout");
+_Static_assert(offsetof(struct irq_data, fired) == 32, "irq_data layout");
+_Static_assert(offsetof(struct irq_data, ap_ready) == 36, "irq_data layout");
+_Static_assert(offsetof(struct irq_data, t1) == 48, "irq_data layout");
+
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+
+extern const uint8_t irq_guest[], irq_guest_end[], ipi_bsp[], ipi_ap[],
+	bsp_isr[], ap_isr[], ap_last_isr[], timer_bsp[], timer_isr[];
+
+__asm__(
+"	.pushsection .rodata\n"
+"	.code16\n"
+"irq_guest:\n"
+/* x2APIC on (IA32_APIC_BASE.EXTD|EN), software-enabled through the SVR. */
+"x2apic_on:\n"
+"	movl $0x1b, %ecx\n"
+"	rdmsr\n"
+"	orl $0xc00, %eax\n"
+"	wrmsr\n"
+"	movl $0x80f, %ecx\n"
+"	movl $0x1ff, %eax\n"
+"	xorl %edx, %edx\n"
+"	wrmsr\n"
+"	ret\n"
+"eoi:\n"
+"	movl $0x80b, %ecx\n"
+"	xorl %eax, %eax\n"
+"	xorl %edx, %edx\n"
+"	wrmsr\n"
+"	ret\n"
+/* Fixed IPI, physical destination: vector %eax to APIC ID %edx. */
+"send_ipi:\n"
+"	movl $0x830, %ecx\n"
+"	wrmsr\n"
+"	ret\n"
+/* BSP: %ebx-th ping with vector %esi, then halt until its pong came. */
+"ping:\n"
+"	incl %ebx\n"
+"	movl %esi, %eax\n"
+"	movl $1, %edx\n"
+"	call send_ipi\n"
+"1:	cmpl %ebx, 0x3000\n"
+"	je 2f\n"
+"	sti\n"
+"	hlt\n"
+"	cli\n"
+"	jmp 1b\n"
+"2:	ret\n"
+/* A fixed IPI to a software-disabled APIC is lost: wait until the AP's is on. */
+"ipi_bsp:\n"
+"	call x2apic_on\n"
+"1:	pause\n"
+"	cmpl $0, 0x3024\n"
+"	je 1b\n"
+"	xorl %ebx, %ebx\n"
+"	movl $" STR(V_PING) ", %esi\n"
+"1:	call ping\n"
+"	cmpl $1, %ebx\n"
+"	jne 2f\n"
+"	rdtsc\n"
+"	movl %eax, 0x3028\n"
+"	movl %edx, 0x302c\n"
+"2:	cmpl 0x3008, %ebx\n"
+"	jb 1b\n"
+"	rdtsc\n"
+"	movl %eax, 0x3030\n"
+"	movl %edx, 0x3034\n"
+"	movl $" STR(V_LAST) ", %esi\n"
+"	call ping\n"
+"	outb %al, $" STR(DONE_PORT) "\n"
+"3:	hlt\n"
+"	jmp 3b\n"
+"bsp_isr:\n"
+"	pushal\n"
+"	incl 0x3000\n"
+"	call eoi\n"
+"	popal\n"
+"	iret\n"
+/* AP: halts; each ping is answered from the handler. */
+"ipi_ap:\n"
+"	call x2apic_on\n"
+"	movl $1, 0x3024\n"
+"1:	sti\n"
+"	hlt\n"
+"	cli\n"
+"	cmpl $0, 0x3004\n"
+"	je 1b\n"
+"	outb %al, $" STR(DONE_PORT) "\n"
+"2:	hlt\n"
+"	jmp 2b\n"
+"ap_last_isr:\n"
+"	movl $1, 0x3004\n"
+"ap_isr:\n"
+"	pushal\n"
+"	call eoi\n"
+"	movl $" STR(V_REPLY) ", %eax\n"
+"	xorl %edx, %edx\n"
+"	call send_ipi\n"
+"	popal\n"
+"	iret\n"
+/* Timer: LVT timer in TSC-deadline mode; each round arms, halts, is woken. */
+"timer_bsp:\n"
+"	call x2apic_on\n"
+"	movl $0x832, %ecx\n"
+"	movl $(0x40000 | " STR(V_TIMER) "), %eax\n"
+"	xorl %edx, %edx\n"
+"	wrmsr\n"
+"	xorl %ebx, %ebx\n"
+"1:	incl %ebx\n"
+"	rdtsc\n"
+"	addl 0x300c, %eax\n"
+"	adcl $0, %edx\n"
+"	movl %eax, 0x3010\n"
+"	movl %edx, 0x3014\n"
+"	movl $0x6e0, %ecx\n"
+"	wrmsr\n"
+"2:	cmpl %ebx, 0x3020\n"
+"	je 3f\n"
+"	sti\n"
+"	hlt\n"
+"	cli\n"
+"	jmp 2b\n"
+"3:	cmpl 0x3008, %ebx\n"
+"	jb 1b\n"
+"	outb %al, $" STR(DONE_PORT) "\n"
+"4:	hlt\n"
+"	jmp 4b\n"
+"timer_isr:\n"
+"	pushal\n"
+"	rdtsc\n"
+"	subl 0x3010, %eax\n"
+"	sbbl 0x3014, %edx\n"
+"	addl %eax, 0x3018\n"
+"	adcl %edx, 0x301c\n"
+"	incl 0x3020\n"
+"	call eoi\n"
+"	popal\n"
+"	iret\n"
+"irq_guest_end:\n"
+"	.code64\n"
+"	.popsection\n");
+
+static uint16_t guest_offset(const uint8_t *label)
+{
+	return CODE_GPA + (label - irq_guest);
+}
+
+/* Real mode's vector table entry @vector -> @isr (segment 0). */
+static void set_ivt(struct vm *vm, int vector, const uint8_t *isr)
+{
+	uint16_t entry[2] = { guest_offset(isr), 0 };
+
+	memcpy(vm->mem + vector * 4, entry, sizeof(entry));
+}
+
+/* CPUID as supported, with x2APIC and the TSC-deadline timer offered. */
+static void set_cpuid(struct vm *vm, int vcpu)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[100];
+	} cpuid = { .c.nent = 100 };
+	uint32_t i;
+
+	if (ioctl(vm->sys, KVM_GET_SUPPORTED_CPUID, &cpuid))
+		die("KVM_GET_SUPPORTED_CPUID");
+	for (i = 0; i < cpuid.c.nent; i++)
+		if (cpuid.e[i].function == 1)
+			cpuid.e[i].ecx |= 1u << 21 | 1u << 24;	/* x2APIC, TSC-deadline */
+	if (ioctl(vcpu, KVM_SET_CPUID2, &cpuid))
+		die("KVM_SET_CPUID2");
+}
+
+/* A VM with the in-kernel irqchip; vCPU 0 starts at @entry. */
+static struct irq_data *irq_vm_create(struct vm *vm, int dev, const uint8_t *entry,
+				      uint32_t rounds)
+{
+	struct irq_data *d;
+
+	vm_open(vm, devices[dev], 0x8000, true);
+	set_cpuid(vm, vm->vcpu);
+	memcpy(vm->mem + CODE_GPA, irq_guest, irq_guest_end - irq_guest);
+	d = (struct irq_data *)(vm->mem + DATA_GPA);
+	d->rounds = rounds;
+	vcpu_enter_at(vm->vcpu, false, guest_offset(entry), 0x800);
+	/* A benchmark that does not finish is reported as failed, not waited for. */
+	alarm(120);
+	return d;
+}
+
+static bool guest_done(struct kvm_run *run, const char *what)
+{
+	if (run->exit_reason == KVM_EXIT_IO && run->io.port == DONE_PORT)
+		return true;
+	printf("# bench: %s guest ended with exit %u\n", what, run->exit_reason);
+	return false;
+}
+
+static double tsc_to_us(struct vm *vm, double cycles)
+{
+	int khz = ioctl(vm->vcpu, KVM_GET_TSC_KHZ, 0);
+
+	if (khz <= 0)
+		die("KVM_GET_TSC_KHZ");
+	return cycles * 1000 / khz;
+}
+
+static void *run_ap(void *arg)
+{
+	struct vm *vm = arg;
+
+	if (ioctl(vm->ap, KVM_RUN, 0))
+		die("KVM_RUN (AP)");
+	return NULL;
+}
+
+/*
+ * IPI round trip between two vCPUs (one host thread each), both halted in
+ * the kernel between interrupts: the BSP sends a fixed IPI, the AP's
+ * handler answers with one, the BSP's handler counts it.  Time per round
+ * trip after the first.
+ */
+#define IPI_ROUNDS	500
+
+static double bench_ipi(int dev)
+{
+	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct irq_data *d;
+	pthread_t ap;
+	struct vm vm;
+	double t = -1;
+
+	d = irq_vm_create(&vm, dev, ipi_bsp, IPI_ROUNDS);
+	set_ivt(&vm, V_REPLY, bsp_isr);
+	set_ivt(&vm, V_PING, ap_isr);
+	set_ivt(&vm, V_LAST, ap_last_isr);
+	vm.ap_run = vcpu_create(&vm, 1, &vm.ap);
+	set_cpuid(&vm, vm.ap);
+	/* Started directly rather than by INIT/SIPI: that is not what is measured. */
+	if (ioctl(vm.ap, KVM_SET_MP_STATE, &runnable))
+		die("KVM_SET_MP_STATE");
+	vcpu_enter_at(vm.ap, false, guest_offset(ipi_ap), AP_STACK);
+	if (pthread_create(&ap, NULL, run_ap, &vm))
+		die("pthread_create");
+	vm_run(&vm);
+	pthread_join(ap, NULL);
+	if (guest_done(vm.run, "IPI (BSP)") && guest_done(vm.ap_run, "IPI (AP)") &&
+	    d->replies == IPI_ROUNDS + 1)
+		t = tsc_to_us(&vm, (double)(d->t1 - d->t0) / (IPI_ROUNDS - 1));
+	vm_destroy(&vm);
+	return t;
+}
+
+/*
+ * APIC timer in TSC-deadline mode armed 200 us ahead, the vCPU halted in the
+ * kernel: TSC at the guest's handler minus the deadline, averaged.
+ */
+#define TIMER_ROUNDS	200
+
+static double bench_apic_timer(int dev)
+{
+	struct irq_data *d;
+	struct vm vm;
+	double t = -1;
+	int khz;
+
+	d = irq_vm_create(&vm, dev, timer_bsp, TIMER_ROUNDS);
+	set_ivt(&vm, V_TIMER, timer_isr);
+	khz = ioctl(vm.vcpu, KVM_GET_TSC_KHZ, 0);
+	if (khz <= 0)
+		die("KVM_GET_TSC_KHZ");
+	d->delta = khz / 5;
+	vm_run(&vm);
+	if (guest_done(vm.run, "APIC timer") && d->fired == TIMER_ROUNDS)
+		t = tsc_to_us(&vm, (double)d->sum / TIMER_ROUNDS);
+	if (d->sum < 0)
+		printf("# bench: APIC timer fired %.1f us before its deadline on average\n", -t);
+	vm_destroy(&vm);
+	return t;
+}
+
 /* ---- kernel memory per VM and per vCPU ----------------------------------- */
 
 #define CGROUP_ROOT	"/sys/fs/cgroup"
@@ -492,6 +833,8 @@ static const struct benchmark benchmarks[] = {
 	{ "cpuid-in-kernel", bench_cpuid, "us" },
 	{ "hlt-roundtrip", bench_hlt, "us" },
 	{ "ioeventfd-write", bench_ioeventfd, "us" },
+	{ "ipi-roundtrip", bench_ipi, "us" },
+	{ "apic-timer-latency", bench_apic_timer, "us" },
 	{ "vm-lifecycle", bench_lifecycle, "ms" },
 	{ "first-touch-256M", bench_first_touch, "ms" },
 	{ "linux-boot", bench_linux_boot, "ms" },
@@ -524,6 +867,7 @@ static void measure(const struct benchmark *b, int dev, int round)
 	pid = fork();
 	if (pid == 0) {
 		value = b->run(dev);
+		fflush(stdout);
 		if (write(pipefd[1], &value, sizeof(value)) != sizeof(value))
 			_exit(1);
 		_exit(0);
@@ -534,6 +878,9 @@ static void measure(const struct benchmark *b, int dev, int round)
 	close(pipefd[0]);
 	waitpid(pid, &status, 0);
 	remove_memcg(pid);
+	if (WIFSIGNALED(status))
+		printf("# bench: %s on %s: killed by signal %d\n", b->name,
+		       dev_names[dev], WTERMSIG(status));
 	if (value >= 0)
 		report(b->name, dev, round, value, b->unit);
 	else
@@ -542,14 +889,26 @@ static void measure(const struct benchmark *b, int dev, int round)
 
 int main(int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "only", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *only = NULL;
-	int rounds = 5, round, i, j;
+	int rounds = 5, round, i, j, opt;
 
-	for (i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--rounds"))
-			rounds = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--only"))
-			only = argv[i + 1];
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'o':
+			only = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: bench [--rounds N] [--only NAME]\n");
+			return 2;
+		}
 	}
 	for (round = 1; round <= rounds; round++) {
 		for (i = 0; i < (int)(sizeof(benchmarks) / sizeof(benchmarks[0])); i++) {
