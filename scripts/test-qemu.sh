@@ -7,18 +7,30 @@
 #   YAKVM_QEMU_SUITE=quick (make test) or full (make test-full)
 #   YAKVM_QEMU_TIMEOUT     the boot's hard limit in seconds (a hang guard)
 # With --filter the boot runs only when the filter names one of these tests
-# (qemu, qemu-linux, seabios, kut, ...).  Uses test.sh's boot, judge, tally.
-qemu_suite() {
-	local suite=${YAKVM_QEMU_SUITE:-quick} cpu limit manifest
-	case " $cpus " in *" epyc "*) cpu=epyc ;; *) cpu=${cpus%% *} ;; esac
-	manifest=tests/qemu/manifest-$suite.txt
-	filter_hits "$manifest" || return 0
-	limit=3000
-	[ "$suite" = full ] && limit=9000
+# (qemu, qemu-linux, seabios, kut, ...).  Uses test.sh's boot, judge, tally,
+# filter_hits.
+qemu_suite=${YAKVM_QEMU_SUITE:-quick}
+case " $cpus " in *" epyc "*) qemu_cpu=epyc ;; *) qemu_cpu=${cpus%% *} ;; esac
+qemu_manifest=tests/qemu/manifest-$qemu_suite.txt
+
+# qemu_wanted: whether this run has the QEMU boot (--filter may leave it out).
+qemu_wanted() {
+	filter_hits "$qemu_manifest"
+}
+
+# The boot and its judgement: test.sh's job "qemu".
+job_qemu_boot() {
+	local limit=3000
+	[ "$qemu_suite" = full ] && limit=9000
 	limit=${YAKVM_QEMU_TIMEOUT:-$limit}
-	echo "== QEMU tests on CPU model $cpu (one vCPU; suite $suite)"
-	boot "$cpu" qemu "$limit" --args "$suite" ${filter:+--filter "$filter"}
-	judge "qemu-$cpu" "$cpu" "$res" "$log" "$rc" "$manifest" tests/allowed-skips.txt \
+	echo "== QEMU tests on CPU model $qemu_cpu (one vCPU; suite $qemu_suite)"
+	boot "$qemu_cpu" qemu "$limit" --args "$qemu_suite" ${filter:+--filter "$filter"}
+	echo "$rc" > "$out/qemu-$qemu_cpu.rc"
+}
+job_qemu_judge() {
+	res=$out/qemu-$qemu_cpu.results log=$out/qemu-$qemu_cpu.log
+	rc=$(cat "$out/qemu-$qemu_cpu.rc")
+	judge "qemu-$qemu_cpu" "$qemu_cpu" "$res" "$log" "$rc" "$qemu_manifest" tests/allowed-skips.txt \
 		"" "$filter"
-	tally "$out/judged-qemu-$cpu.results"
+	tally "$out/judged-qemu-$qemu_cpu.results"
 }

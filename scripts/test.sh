@@ -182,25 +182,34 @@ filter_hits() {
 	return 1
 }
 
+# ---- The boots: the suite on each CPU model, the QEMU tests, the other
+# kernel lines, the packages.  Each is a job: its boot part (and what it
+# must build first) runs in the background and writes only files under
+# $out; its judge part judges and counts them, in the jobs' order, so the
+# output and the totals are those of a sequential run.  A single-threaded
+# TCG VM keeps one host CPU busy, so YAKVM_TEST_JOBS (default: 2 with
+# --threads single on a machine with 2 or more CPUs, else 1) boots run at a
+# time; a boot's hang guards are per test and per boot, not speed limits.
+jobs=()
+add_job() { jobs+=("$*"); }
+
 # The tests marked "cpu-model-independent" run in the first boot only --
 # in every boot with --full (make test-full).
-once=1
-for cpu in $cpus; do
-	filter_hits tests/manifest.txt || break
-	echo "== suite on CPU model $cpu ($threads-threaded TCG unless KVM runs the outer VM)"
-	append="${once:+tvm.once=1 }${full:+tvm.full=1}"
+job_suite_boot() {	# CPU ONCE
+	local cpu=$1 append="${2:+tvm.once=1 }${full:+tvm.full=1}"
 	append=${append% }
+	echo "== suite on CPU model $cpu ($threads-threaded TCG unless KVM runs the outer VM)"
 	boot "$cpu" test "$suite_timeout" ${filter:+--filter "$filter"} ${append:+--append "$append"}
-	unicorn_judge "$cpu" "$res" $([ -n "$once" ] || echo --no-selfcheck)
+	echo "$rc" > "$out/test-$cpu.rc"
+}
+job_suite_judge() {	# CPU ONCE
+	local cpu=$1 jonce=${2:-}
+	res=$out/test-$cpu.results log=$out/test-$cpu.log rc=$(cat "$out/test-$cpu.rc")
+	unicorn_judge "$cpu" "$res" $([ -n "$jonce" ] || echo --no-selfcheck)
 	judge "$cpu" "$cpu" "$res" "$log" "$rc" tests/manifest.txt tests/allowed-skips.txt \
-		"$once" "$filter" "$out/unicorn-$cpu.results"
+		"$jonce" "$filter" "$out/unicorn-$cpu.results"
 	tally "$out/judged-$cpu.results"
-	once=$full
-done
-
-# The QEMU tests and kvm-unit-tests: a boot of their own (docs/qemu.md).
-. scripts/test-qemu.sh
-qemu_suite
+}
 
 # The other kernel lines (docs/packaging.md, "Kernel lines").  make test
 # runs this smoke set on one CPU model, a few minutes: every ioctl group,
@@ -208,26 +217,46 @@ qemu_suite
 # dirty log, kvmclock, the in-kernel irqchip's main paths, NPT, signals,
 # stats, the VMM's guests; make test-full everything on both models.
 line_smoke="ioctl,coexist,module_reload,pio,mmio,exits,guest_modes,memslots,dirty_log,kvmclock,irq_lapic,irq_ioapic,irq_msi,irq_create,irq_mpstate,npt_tables,delivery_npf,signals,stats,cpu_hotplug,vmm-guests"
-for line in $lines; do
+if [ "$full" = 1 ]; then lcpus=${cpus:-epyc max} lfilter=$filter; else
+	lcpus=${cpus%% *} lcpus=${lcpus:-epyc} lfilter=${filter:-$line_smoke}; fi
+job_line_boot() {	# LINE: the module and its checks, then a boot per CPU model
+	local line=$1 kv ko cpu lonce
+	local fails=$out/line-$line.fails
+	: > "$fails"
 	kv=$(scripts/kver.sh "$line") || {
-		result FAIL "$line/harness/kernel" "no $line kernel installed (make env)"
-		continue
+		echo "FAIL $line/harness/kernel: no $line kernel installed (make env)" > "$fails"
+		return
 	}
+	echo "$kv" > "$out/line-$line.kver"
 	echo "== kernel line $line ($kv): module build and checks against its headers"
 	ko=build/k-$kv/yakvm.ko
 	rm -f "$ko"
-	count_results "$line" < <(scripts/style.sh "$kv" "$ko")
-	[ -f "$ko" ] || { result FAIL "$line/harness/module" "yakvm.ko was not built for $kv"; continue; }
+	scripts/style.sh "$kv" "$ko" > "$out/line-$line.style" 2>&1
+	[ -f "$ko" ] || { echo "FAIL $line/harness/module: yakvm.ko was not built for $kv" > "$fails"; return; }
 	scripts/mkinitramfs.sh "build/testvm-$kv.cpio.gz" "$kv" "$ko" ||
-		{ result FAIL "$line/harness/initramfs" "mkinitramfs.sh failed for $kv"; continue; }
-	if [ "$full" = 1 ]; then lcpus=${cpus:-epyc max} lfilter=$filter lonce=1; else
-		lcpus=${cpus%% *} lcpus=${lcpus:-epyc} lfilter=${filter:-$line_smoke} lonce=""; fi
+		{ echo "FAIL $line/harness/initramfs: mkinitramfs.sh failed for $kv" > "$fails"; return; }
+	[ "$full" = 1 ] && lonce=1 || lonce=""
 	for cpu in $lcpus; do
-		tag="$line-$cpu"
 		echo "== suite on kernel $line, CPU model $cpu${lfilter:+ (tests matching $lfilter)}"
 		boot_name="test-$line" boot_tag="$line $cpu" boot "$cpu" test "$suite_timeout" \
 			--kver "$kv" --initrd "build/testvm-$kv.cpio.gz" \
 			--append "tvm.coexist=1${lonce:+ tvm.once=1}${full:+ tvm.full=1}" ${lfilter:+--filter "$lfilter"}
+		echo "$rc" > "$out/test-$line-$cpu.rc"
+		lonce=""
+	done
+}
+job_line_judge() {	# LINE
+	local line=$1 cpu tag lonce
+	[ -s "$out/line-$line.style" ] && count_results "$line" < "$out/line-$line.style"
+	if [ -s "$out/line-$line.fails" ]; then
+		count_results < "$out/line-$line.fails"
+		return
+	fi
+	[ "$full" = 1 ] && lonce=1 || lonce=""
+	for cpu in $lcpus; do
+		tag="$line-$cpu"
+		res=$out/test-$line-$cpu.results log=$out/test-$line-$cpu.log
+		rc=$(cat "$out/test-$line-$cpu.rc")
 		# coexist-at-load/ (scripts/vm/init): 6.12's kvm_amd holding SVM
 		# from load time; not in the inventory, counted here.
 		grep -E '^(ok|FAIL|skip) coexist-at-load/' "$res" > "$out/coexist-$tag.results"
@@ -241,12 +270,53 @@ for line in $lines; do
 			result FAIL "$tag/coexist-at-load" "the check did not run (see $res)"
 		lonce=""
 	done
-done
+}
 
-if [ "$deb" = 1 ]; then
+job_deb_boot() {
 	echo "== packages: make deb, lintian, the DKMS check (docs/packaging.md)"
-	count_results < <(scripts/deb-check.sh)
-fi
+	scripts/deb-check.sh > "$out/deb.results" 2>&1
+}
+job_deb_judge() {
+	count_results < "$out/deb.results"
+}
+
+# The QEMU tests and kvm-unit-tests: a boot of their own (docs/qemu.md).
+. scripts/test-qemu.sh
+
+first=1
+for cpu in $cpus; do
+	filter_hits tests/manifest.txt || break
+	add_job suite "$cpu" "${first:+1}"
+	first=$full
+done
+qemu_wanted && add_job qemu
+for line in $lines; do
+	add_job line "$line"
+done
+[ "$deb" = 1 ] && add_job deb
+
+njobs=${YAKVM_TEST_JOBS:-1}
+[ -z "${YAKVM_TEST_JOBS:-}" ] && [ "$threads" = single ] && [ "$(nproc)" -ge 2 ] && njobs=2
+pids=()
+start_job() {	# K
+	local k=$1
+	# shellcheck disable=SC2086
+	set -- ${jobs[k]}
+	( "job_$1_boot" "${@:2}" ) > "$out/job-$k.console" 2>&1 < /dev/null &
+	pids[k]=$!
+}
+for ((k = 0; k < ${#jobs[@]} && k < njobs; k++)); do
+	start_job "$k"
+done
+for ((k = 0; k < ${#jobs[@]}; k++)); do
+	# The job in front is shown as it runs; the others when their turn comes.
+	tail -n +1 -f --pid="${pids[k]}" "$out/job-$k.console"
+	wait "${pids[k]}"
+	((k + njobs < ${#jobs[@]})) && start_job $((k + njobs))
+	# shellcheck disable=SC2086
+	set -- ${jobs[k]}
+	"job_$1_judge" "${@:2}"
+done
 
 elapsed=$(( $(date +%s) - start ))
 echo "make test took $((elapsed / 60))m$((elapsed % 60))s; logs in $out/"
