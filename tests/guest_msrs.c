@@ -27,6 +27,7 @@
 #define MSR_PRED_CMD		0x49
 #define MSR_UCODE_REV		0x8b
 #define MSR_P6_PERFCTR0		0xc1
+#define MSR_P6_EVNTSEL0		0x186
 #define MSR_MCG_CAP		0x179
 #define MSR_MCG_STATUS		0x17a
 #define MSR_MCG_CTL		0x17b
@@ -218,14 +219,20 @@ static const struct msr_case cases[] = {
 	{ "MC0_STATUS = 1 with McStatusWrEn", WR(MSR_MC0_STATUS, 1), ACCEPTED, ACCEPTED },
 	{ "HWCR = 0", WR(MSR_HWCR, 0), ACCEPTED, ACCEPTED },
 	/*
-	 * DIFFERENCE: KVM answers the legacy performance-counter MSRs (K7
-	 * PERF_CTL/CTR, P6 PERFCTR) even without a PMU for the guest: reads
-	 * 0, writes ignored; yakvm offers no PMU and raises #GP.
+	 * The legacy performance-counter MSRs (K7 PERF_CTL/CTR, P6
+	 * EVNTSEL/PERFCTR) without a PMU for the guest: KVM reads 0 and
+	 * ignores writes, and guests rely on it (kvm-unit-tests clears the K7
+	 * counters in every test's setup); yakvm raised #GP until it did the
+	 * same.
 	 */
-	{ "PERF_CTL0", RD(MSR_K7_PERF_CTL0), FAULTS, READS(0) },
-	{ "PERF_CTL0 = enable", WR(MSR_K7_PERF_CTL0, 0x430076), FAULTS, ACCEPTED },
-	{ "PERF_CTR0", RD(MSR_K7_PERF_CTR0), FAULTS, READS(0) },
-	{ "P6 PERFCTR0", RD(MSR_P6_PERFCTR0), FAULTS, READS(0) },
+	{ "PERF_CTL0", RD(MSR_K7_PERF_CTL0), READS(0), READS(0) },
+	{ "PERF_CTL0 = enable", WR(MSR_K7_PERF_CTL0, 0x430076), ACCEPTED, ACCEPTED },
+	{ "PERF_CTL0 after the write", RD(MSR_K7_PERF_CTL0), READS(0), READS(0) },
+	{ "PERF_CTR3 = 1", WR(MSR_K7_PERF_CTL0 + 7, 1), ACCEPTED, ACCEPTED },
+	{ "PERF_CTR0", RD(MSR_K7_PERF_CTR0), READS(0), READS(0) },
+	{ "P6 PERFCTR0", RD(MSR_P6_PERFCTR0), READS(0), READS(0) },
+	{ "P6 EVNTSEL1 = 0", WR(MSR_P6_EVNTSEL0 + 1, 0), ACCEPTED, ACCEPTED },
+	{ "K7 PERF_CTL after the counters", RD(MSR_K7_PERF_CTL0 + 8), FAULTS, FAULTS },
 	{ "F15H PERF_CTL0 (no PERFCTR_CORE)", RD(MSR_F15H_PERF_CTL0), FAULTS, FAULTS },
 	/*
 	 * The guest's own MSRs with values no CPU takes.  LSTAR is among the

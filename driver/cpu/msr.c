@@ -360,6 +360,11 @@ static int get_const(struct msr_access *a, u64 *data)
 		 * which Linux uses with plain RDMSR/WRMSR (extended PCI config
 		 * space through CF8 from family 10h on; C1E with erratum 400):
 		 * there is no northbridge or C1E here, and as in KVM they read 0.
+		 * The legacy performance counters (K7 PERF_CTL/CTR 0-3, P6
+		 * EVNTSEL/PERFCTR 0-1) too: yakvm offers no PMU (no
+		 * PERFCTR_CORE, CPUID 0xa empty), and KVM without a vPMU reads
+		 * them as 0 and ignores writes; guests probe them anyway
+		 * (kvm-unit-tests' setup clears the K7 counters in every test).
 		 */
 		*data = 0;
 		break;
@@ -367,7 +372,10 @@ static int get_const(struct msr_access *a, u64 *data)
 	return 0;
 }
 
-/* Writing 0 to UCODE_REV before CPUID is an Intel idiom; NB_CFG etc. ignore writes. */
+/*
+ * Writing 0 to UCODE_REV before CPUID is an Intel idiom; NB_CFG and the
+ * counters of a PMU that is not there ignore writes (get_const()).
+ */
 static int set_ignored(struct msr_access *a, u64 data)
 {
 	return 0;
@@ -558,6 +566,9 @@ static const struct yakvm_msr {
 	{ MSR_AMD64_SYSCFG, MSR_AMD64_SYSCFG, get_const, NULL, SAVE },
 	{ MSR_AMD64_NB_CFG, MSR_AMD64_NB_CFG, get_const, set_ignored, SAVE },
 	{ MSR_K8_INT_PENDING_MSG, MSR_K8_INT_PENDING_MSG, get_const, set_ignored, SAVE },
+	{ MSR_K7_EVNTSEL0, MSR_K7_PERFCTR3, get_const, set_ignored, 0 },
+	{ MSR_P6_PERFCTR0, MSR_P6_PERFCTR1, get_const, set_ignored, 0 },
+	{ MSR_P6_EVNTSEL0, MSR_P6_EVNTSEL1, get_const, set_ignored, 0 },
 };
 
 static const struct yakvm_msr *find_msr(u32 index)
