@@ -4,7 +4,8 @@
  * and logical (flat and cluster) destination mode, the broadcast
  * destinations, all three shorthands, from the BSP and from APs, in xAPIC
  * and x2APIC mode; lowest-priority delivery; NMI IPIs; an IPI to a vCPU
- * that runs without exiting, and one to a vCPU with interrupts disabled.
+ * that runs without exiting, and one to a vCPU with interrupts disabled;
+ * the KVM_HC_SEND_IPI hypercall.
  *
  * vCPU 0 drives: for each step it sends one IPI, waits until each target
  * took it, then sends a "fence" vector (the lowest class) to every other
@@ -15,6 +16,8 @@
  * kernel, woken by the IPI), so the steps make progress however the host
  * schedules the threads; nothing depends on timing.
  */
+#include <linux/kvm_para.h>
+
 #include "apic.h"
 #include "guest.h"
 #include "irqchip.h"
@@ -371,6 +374,56 @@ static void guest_nmi_ipi(void)
 	bsp_finish();
 }
 
+/*
+ * KVM_HC_SEND_IPI: a multicast IPI by hypercall (bitmap of APIC IDs from
+ * min, a second 64 IDs in the high half), answered by KVM whatever the PV
+ * CPUID says; kvm-unit-tests' apic test calls it.
+ */
+static long hc_send_ipi(uint64_t low, uint64_t high, uint32_t min, uint64_t icr)
+{
+	long ret;
+
+	__asm__ volatile("vmmcall" : "=a"(ret)
+			 : "a"((uint64_t)KVM_HC_SEND_IPI), "b"(low), "c"(high),
+			   "d"((uint64_t)min), "S"(icr)
+			 : "memory");
+	return ret;
+}
+
+static void pv_step(const char *what, uint64_t low, uint64_t high, uint32_t min,
+		    uint32_t icr, unsigned int targets, long count)
+{
+	unsigned int v, vector = vector_of(icr);
+	long got = hc_send_ipi(low, high, min, icr);
+
+	if (got != count)
+		guest_assert_fail(__FILE__, __LINE__, what,
+				  "the hypercall returned %ld, expected %ld", got, count);
+	for (v = 0; v < NV; v++)
+		if (targets & (1u << v))
+			wait_for(v, vector, ++expected[v][vector]);
+	fence();
+	check_all(what);
+}
+
+static void guest_pv_send_ipi(void)
+{
+	if (me()) {
+		ap_main(X2APIC);
+		return;
+	}
+	bsp_start(X2APIC);
+	pv_step("PV IPI to APs 1-3", 0xe, 0, 0, 0xe0, 0xe, 3);
+	pv_step("PV IPI from ID 2: APs 2 and 3", 0x3, 0, 2, 0xe1, 0xc, 2);
+	pv_step("PV IPI to the BSP itself and AP 1", 0x3, 0, 0, 0xe2, 0x3, 2);
+	pv_step("PV IPI, high half: min + 64 wraps to ID 1", 0, 1, (uint32_t)-63, 0xe3, 0x2, 1);
+	pv_step("PV NMI to AP 3", 0x8, 0, 0, APIC_DM_NMI, 0x8, 1);
+	pv_step("PV IPI to IDs that do not exist", 0xf0, 0, 0, 0xe4, 0, 0);
+	pv_step("PV IPI with a logical ICR", 0xe, 0, 0, APIC_DEST_LOGICAL | 0xe5, 0, -KVM_EINVAL);
+	pv_step("PV IPI with a shorthand", 0xe, 0, 0, APIC_DEST_ALLBUT | 0xe6, 0, -KVM_EINVAL);
+	bsp_finish();
+}
+
 #define BUSY_VECTOR	0xd0
 static volatile uint32_t ap1_phase;
 
@@ -445,3 +498,4 @@ TEST_CASE_OPTS(x2apic_destinations, .why_not_compared = ORDER) { run(ctx, guest_
 TEST_CASE_OPTS(lowest_priority, .why_not_compared = ORDER) { run(ctx, guest_lowest_priority); }
 TEST_CASE_OPTS(nmi_ipi, .why_not_compared = ORDER) { run(ctx, guest_nmi_ipi); }
 TEST_CASE_OPTS(running_and_masked_target, .why_not_compared = ORDER) { run(ctx, guest_running_target); }
+TEST_CASE_OPTS(pv_send_ipi, .why_not_compared = ORDER) { run(ctx, guest_pv_send_ipi); }

@@ -201,6 +201,9 @@ int yakvm_lapic_accept(struct yakvm_vcpu *vcpu, const struct yakvm_lapic_irq *ir
 /* Whether @irq names @vcpu (@src for the shorthands). */
 bool yakvm_lapic_match_dest(struct yakvm_vcpu *vcpu, struct yakvm_vcpu *src,
 			    const struct yakvm_lapic_irq *irq);
+/* The KVM_HC_SEND_IPI hypercall from @src; the count KVM returns. */
+long yakvm_lapic_pv_send_ipi(struct yakvm_vcpu *src, unsigned long low,
+			     unsigned long high, u32 min, u64 icr, bool op64);
 /* Its arbitration priority, for lowest-priority delivery. */
 u32 yakvm_lapic_priority(struct yakvm_vcpu *vcpu);
 bool yakvm_lapic_enabled(struct yakvm_vcpu *vcpu);

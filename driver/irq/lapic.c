@@ -21,6 +21,7 @@
  */
 #define pr_fmt(fmt) "yakvm: " fmt
 
+#include <linux/kvm_para.h>
 #include <linux/slab.h>
 #include <asm/apicdef.h>
 #include <asm/msr-index.h>
@@ -305,6 +306,51 @@ bool yakvm_lapic_match_dest(struct yakvm_vcpu *vcpu, struct yakvm_vcpu *src,
 	if (x2apic(vcpu))
 		return irq->dest_id == 0xffffffff || irq->dest_id == apic_id(vcpu);
 	return (irq->dest_id & 0xff) == 0xff || (irq->dest_id & 0xff) == apic_id(vcpu);
+}
+
+/*
+ * KVM_HC_SEND_IPI (Documentation/virt/kvm/x86/hypercalls.rst): the
+ * interrupt @icr describes to every APIC ID min + i whose bit i is set in
+ * @low and min + cluster + i for @high, cluster being 64 IDs for a 64-bit
+ * caller and 32 otherwise (the IDs wrap at 32 bits, as in KVM).  Only
+ * physical destinations: a logical or shorthand ICR is -KVM_EINVAL.  As
+ * KVM, APICs that are hardware-disabled are no destination, and the result
+ * is how many APICs accepted the interrupt.
+ */
+long yakvm_lapic_pv_send_ipi(struct yakvm_vcpu *src, unsigned long low,
+			     unsigned long high, u32 min, u64 icr, bool op64)
+{
+	struct yakvm_lapic_irq irq = {
+		.vector = icr & APIC_VECTOR_MASK,
+		.delivery_mode = icr & APIC_DM_FIXED_MASK,
+		.level = icr & APIC_INT_ASSERT,
+		.trig_level = icr & APIC_INT_LEVELTRIG,
+	};
+	struct yakvm_vm *vm = src->vm;
+	u32 cluster = op64 ? 64 : 32;
+	long count = 0;
+	int i, n;
+
+	if (icr & (APIC_DEST_LOGICAL | APIC_DEST_ALLBUT))
+		return -KVM_EINVAL;
+	/* Pairs with the release in yakvm_create_vcpu(): vcpus[] is filled in. */
+	n = smp_load_acquire(&vm->nr_vcpus);
+	for (i = 0; i < n; i++) {
+		struct yakvm_vcpu *vcpu = vm->vcpus[i];
+		unsigned long map = low;
+		u32 bit;
+
+		if (!vcpu->apic || !hw_enabled(vcpu))
+			continue;
+		bit = apic_id(vcpu) - min;
+		if (bit >= cluster) {
+			bit -= cluster;
+			map = high;
+		}
+		if (bit < BITS_PER_LONG && test_bit(bit, &map))
+			count += yakvm_lapic_accept(vcpu, &irq);
+	}
+	return count;
 }
 
 /* A write to ICR (xAPIC: the low half, ICR2 holding the destination). */

@@ -255,24 +255,38 @@ static int handle_shutdown(struct yakvm_vcpu *vcpu)
 
 /*
  * VMMCALL: KVM's hypercall ABI (Documentation/virt/kvm/x86/hypercalls.rst):
- * number in RAX, result in RAX.  yakvm implements none of KVM's paravirtual
- * services, so every call but the no-op KVM_HC_VAPIC_POLL_IRQ returns
+ * number in RAX, arguments in RBX, RCX, RDX, RSI, result in RAX; a caller
+ * outside 64-bit mode passes and gets 32 bits.  yakvm implements the no-op
+ * KVM_HC_VAPIC_POLL_IRQ and KVM_HC_SEND_IPI (with the in-kernel APIC; KVM
+ * answers it whatever CPUID says, unless a VMM enforces the PV CPUID, and
+ * guests such as kvm-unit-tests call it); every other call returns
  * -KVM_ENOSYS, and calls from CPL > 0 return -KVM_EPERM, as KVM does.
  */
 static int handle_vmmcall(struct yakvm_vcpu *vcpu)
 {
+	bool op64 = yakvm_64bit_code(vcpu);
 	unsigned long nr = vcpu->regs[YAKVM_RAX];
-	long ret;
+	unsigned long a[4] = {
+		vcpu->regs[YAKVM_RBX], vcpu->regs[YAKVM_RCX],
+		vcpu->regs[YAKVM_RDX], vcpu->regs[YAKVM_RSI],
+	};
+	long ret = -KVM_ENOSYS;
+	int i;
 
-	if (!yakvm_64bit_code(vcpu))
+	if (!op64) {
 		nr = (u32)nr;
+		for (i = 0; i < ARRAY_SIZE(a); i++)
+			a[i] = (u32)a[i];
+	}
 	if (vcpu->vmcb->save.cpl)
 		ret = -KVM_EPERM;
 	else if (nr == KVM_HC_VAPIC_POLL_IRQ)
 		ret = 0;
-	else
-		ret = -KVM_ENOSYS;
-	if (!yakvm_64bit_code(vcpu))
+	else if (nr == KVM_HC_SEND_IPI)
+		/* Without the in-kernel APIC there is no APIC map: KVM's -EOPNOTSUPP. */
+		ret = vcpu->apic ? yakvm_lapic_pv_send_ipi(vcpu, a[0], a[1], a[2], a[3], op64) :
+				   -EOPNOTSUPP;
+	if (!op64)
 		ret = (u32)ret;
 	vcpu->regs[YAKVM_RAX] = ret;
 	return yakvm_skip_instruction(vcpu);
