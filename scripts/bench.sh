@@ -38,7 +38,7 @@ raw=$out/raw-$cpu.txt
 case "$only" in ""|qemu-*|kut-*) qemu_bench=${QEMU_BENCH:-1} ;; *) qemu_bench=0 ;; esac
 if [ "$qemu_bench" = 1 ]; then
 	scripts/testvm.sh --cpu "$cpu" --mode qemu-bench --timeout 5400 \
-		--args "rounds=${QEMU_ROUNDS:-3}" --results "$out/qemu-raw-$cpu.txt" \
+		--args "rounds=${QEMU_ROUNDS:-3}${only:+,only=$only}" --results "$out/qemu-raw-$cpu.txt" \
 		--log "$out/qemu-kernel-$cpu.log" > /dev/null || true
 	if ! grep -q '^@@ END' "$out/qemu-raw-$cpu.txt"; then
 		echo "bench: the QEMU benchmarks' test VM did not finish; see $out/qemu-raw-$cpu.txt" >&2
