@@ -297,7 +297,7 @@ done
 
 njobs=${YAKVM_TEST_JOBS:-1}
 [ -z "${YAKVM_TEST_JOBS:-}" ] && [ "$threads" = single ] && [ "$(nproc)" -ge 2 ] && njobs=2
-pids=()
+pids=() next=0
 start_job() {	# K
 	local k=$1
 	# shellcheck disable=SC2086
@@ -305,14 +305,30 @@ start_job() {	# K
 	( "job_$1_boot" "${@:2}" ) > "$out/job-$k.console" 2>&1 < /dev/null &
 	pids[k]=$!
 }
-for ((k = 0; k < ${#jobs[@]} && k < njobs; k++)); do
-	start_job "$k"
-done
+# fill: starts the next jobs, in order, while fewer than $njobs run.
+fill() {
+	local j n=0
+	for ((j = 0; j < next; j++)); do
+		kill -0 "${pids[j]}" 2>/dev/null && n=$((n + 1))
+	done
+	while ((next < ${#jobs[@]} && n < njobs)); do
+		start_job "$next"
+		next=$((next + 1)) n=$((n + 1))
+	done
+}
+fill
 for ((k = 0; k < ${#jobs[@]}; k++)); do
-	# The job in front is shown as it runs; the others when their turn comes.
-	tail -n +1 -f --pid="${pids[k]}" "$out/job-$k.console"
+	# The job in front is shown as it runs; the others when their turn
+	# comes.  A slot that frees meanwhile takes the next job.
+	tail -n +1 -f --pid="${pids[k]}" "$out/job-$k.console" &
+	viewer=$!
+	while kill -0 "${pids[k]}" 2>/dev/null; do
+		fill
+		sleep 2
+	done
 	wait "${pids[k]}"
-	((k + njobs < ${#jobs[@]})) && start_job $((k + njobs))
+	wait "$viewer"
+	fill
 	# shellcheck disable=SC2086
 	set -- ${jobs[k]}
 	"job_$1_judge" "${@:2}"
