@@ -264,6 +264,19 @@ bool yakvm_inject_events(struct yakvm_vcpu *vcpu)
 			ex->has_error = false;
 		inject(vcpu, ex->vector | SVM_EVTINJ_TYPE_EXEPT |
 		       (ex->has_error ? SVM_EVTINJ_VALID_ERR : 0), ex->error_code);
+		/*
+		 * A fault's frame holds RFLAGS.RF = 1, so that the IRET back
+		 * to the faulting instruction takes no instruction breakpoint
+		 * on it again (APM vol. 2, "RFLAGS.RF").  The CPU sets it when
+		 * it raises the fault itself, EVENTINJ does not: yakvm does,
+		 * as KVM does for every fault it injects.  Traps (#DB, #BP,
+		 * #OF) and aborts (#DF, #MC) leave it alone.
+		 */
+		if (ex->vector < 32 &&
+		    !(BIT(ex->vector) & (BIT(X86_TRAP_DB) | BIT(X86_TRAP_BP) |
+					 BIT(X86_TRAP_OF) | BIT(X86_TRAP_DF) |
+					 BIT(X86_TRAP_MC))))
+			vcpu->vmcb->save.rflags |= X86_EFLAGS_RF;
 		ex->pending = false;
 		vcpu->stats.injected_exceptions++;
 	} else if (soft->pending) {
