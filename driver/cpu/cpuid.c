@@ -46,6 +46,8 @@
 			 BIT(18) | BIT(19) | BIT(20) | BIT(23) | BIT(24) | \
 			 BIT(29))
 #define L7_EBX_AVX2	BIT(5)
+/* IA32_TSC_ADJUST is emulated (cpu/msr.c), whatever the host has, as in KVM. */
+#define L7_EBX_TSC_ADJUST	BIT(1)
 #define L7_ECX_KEEP	(BIT(2) | BIT(16))	/* UMIP, LA57 (5-level guests: NPT follows the host) */
 #define XD1_EAX_KEEP	(BIT(0) | BIT(1) | BIT(2))	/* XSAVEOPT, XSAVEC, XGETBV1 */
 #define E1_ECX_KEEP	(BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8))
@@ -150,6 +152,7 @@ static void build_standard_leaves(void)
 		e = add_leaf(7, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
 		e->eax = 0;
 		e->ebx &= L7_EBX_KEEP | (ymm ? L7_EBX_AVX2 : 0);
+		e->ebx |= L7_EBX_TSC_ADJUST;
 		e->ecx &= L7_ECX_KEEP;
 		e->edx = 0;
 	}

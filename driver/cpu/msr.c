@@ -214,9 +214,19 @@ static int get_tsc(struct msr_access *a, u64 *data)
 	return 0;
 }
 
+/*
+ * A guest's write to the TSC moves IA32_TSC_ADJUST by the same amount (SDM
+ * 17.17.3), as in KVM whatever the guest's CPUID says; a host write sets
+ * the TSC alone (KVM_SET_MSRS restores TSC_ADJUST by itself).
+ */
 static int set_tsc(struct msr_access *a, u64 data)
 {
-	write_tsc(a->vcpu, data, a->host);
+	struct yakvm_vcpu *vcpu = a->vcpu;
+	u64 before = vcpu->tsc_offset;
+
+	write_tsc(vcpu, data, a->host);
+	if (!a->host)
+		vcpu->tsc_adjust += vcpu->tsc_offset - before;
 	return 0;
 }
 
