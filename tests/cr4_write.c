@@ -41,15 +41,11 @@ static const struct cr4_feature features[] = {
 	{ 1ULL << 22, { 7, 0, CPUID_ECX, 3 }, "PKE (CPUID.PKU)", true },
 };
 
-#define RFLAGS_RF	(1ULL << 16)
-
-static volatile uint64_t gp_count, gp_rflags;
+static volatile uint64_t gp_count;
 
 static void count_gp(struct ex_regs *regs)
 {
 	gp_count++;
-	gp_rflags = regs->rflags;
-	regs->rflags &= ~RFLAGS_RF;
 	regs->rip += 3;		/* mov %rax, %cr4 is 0f 22 e0 */
 }
 
@@ -94,30 +90,6 @@ static void guest_long_mode_rules(void)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3 | 1) : "memory");
 	GUEST_SYNC(write_cr4(cr4 | (1ULL << 17)), read_cr4());
 	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
-}
-
-/*
- * A fault's frame holds RFLAGS.RF = 1 (APM vol. 2, "RFLAGS.RF"): the
- * #GP of a MOV to CR4 the hypervisor intercepts and injects too.  EVENTINJ
- * does not set it, so the hypervisor must (KVM does for every fault it
- * injects; kvm-unit-tests' idt_test checks it).
- */
-static void guest_gp_frame(void)
-{
-	guest_set_handler(GP_VECTOR, count_gp);
-	GUEST_ASSERT(write_cr4(read_cr4() | 1ULL << 31));	/* reserved */
-	GUEST_SYNC(gp_rflags & RFLAGS_RF, 0);
-}
-
-TEST_CASE(gp_frame_has_rf)
-{
-	struct vcpu *v = vm_with_long_code(ctx->dev, guest_gp_frame, 0);
-	struct ucall uc;
-
-	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
-	TEST_ASSERT(uc.args[0], "the #GP's frame has RFLAGS.RF clear");
-	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
-	vm_free(v->vm);
 }
 
 TEST_CASE_OPTS(hidden_feature_bits_raise_gp,

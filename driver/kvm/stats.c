@@ -58,6 +58,7 @@ static const char *const exit_names[YAKVM_EXIT_BUCKETS] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = "dr",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB] = "db",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP] = "bp",
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_UD] = "ud",
 	[SVM_EXIT_SWINT] = "swint",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC] = "ac",
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC] = "mc",

@@ -52,8 +52,14 @@ static void vmcb_init_control(struct yakvm_vcpu *vcpu)
 		set_intercept(c, intercepts[i]);
 	/* MOV from/to DR0-7 (DR8-15 do not exist and raise #UD). */
 	c->intercepts[INTERCEPT_DR] = 0x00ff00ff;
-	c->intercepts[INTERCEPT_EXCEPTION] = BIT(DB_VECTOR) | BIT(AC_VECTOR) |
-					     BIT(MC_VECTOR);
+	/*
+	 * #UD as KVM does: a guest's #UD is delivered through EVENTINJ, so
+	 * its frame gets RFLAGS.RF like every injected fault (svm/events.c)
+	 * even where the CPU delivering it would not set it -- QEMU's TCG
+	 * does not (kvm-unit-tests' idt_test).
+	 */
+	c->intercepts[INTERCEPT_EXCEPTION] = BIT(DB_VECTOR) | BIT(UD_VECTOR) |
+					     BIT(AC_VECTOR) | BIT(MC_VECTOR);
 
 	c->iopm_base_pa = yakvm_iopm_pa;
 	c->msrpm_base_pa = yakvm_msrpm_pa;

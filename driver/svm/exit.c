@@ -194,7 +194,8 @@ static int handle_ud(struct yakvm_vcpu *vcpu)
 {
 	/*
 	 * SVM instructions (the guest sees no SVM in CPUID), MONITOR/MWAIT
-	 * and RDPRU (not offered either): #UD, as on a CPU without them.
+	 * and RDPRU (not offered either): #UD, as on a CPU without them; and
+	 * the guest's own #UD, intercepted (kvm/vcpu.c) and given back.
 	 */
 	yakvm_inject_ud(vcpu);
 	return 1;
@@ -410,6 +411,7 @@ static const exit_handler_t exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_DB]		= yakvm_handle_db,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_BP]		= yakvm_handle_bp,
 	[SVM_EXIT_SWINT]				= yakvm_handle_swint,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_UD]		= handle_ud,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC]		= handle_ac,
 	[SVM_EXIT_EXCP_BASE + X86_TRAP_MC]		= handle_nop,
 	[SVM_EXIT_INTR]					= handle_nop,
