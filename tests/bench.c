@@ -584,12 +584,17 @@ static bool guest_done(struct kvm_run *run, const char *what)
 	return false;
 }
 
-static double tsc_to_us(struct vm *vm, double cycles)
+static int guest_tsc_khz(struct vm *vm)
 {
 	int khz = ioctl(vm->vcpu, KVM_GET_TSC_KHZ, 0);
 
 	if (khz <= 0)
 		die("KVM_GET_TSC_KHZ");
+	return khz;
+}
+
+static double tsc_to_us(int khz, double cycles)
+{
 	return cycles * 1000 / khz;
 }
 
@@ -634,7 +639,7 @@ static double bench_ipi(int dev)
 	pthread_join(ap, NULL);
 	if (guest_done(vm.run, "IPI (BSP)") && guest_done(vm.ap_run, "IPI (AP)") &&
 	    d->replies == IPI_ROUNDS + 1)
-		t = tsc_to_us(&vm, (double)(d->t1 - d->t0) / (IPI_ROUNDS - 1));
+		t = tsc_to_us(guest_tsc_khz(&vm), (double)(d->t1 - d->t0) / (IPI_ROUNDS - 1));
 	vm_destroy(&vm);
 	return t;
 }
@@ -654,13 +659,11 @@ static double bench_apic_timer(int dev)
 
 	d = irq_vm_create(&vm, dev, timer_bsp, TIMER_ROUNDS);
 	set_ivt(&vm, V_TIMER, timer_isr);
-	khz = ioctl(vm.vcpu, KVM_GET_TSC_KHZ, 0);
-	if (khz <= 0)
-		die("KVM_GET_TSC_KHZ");
+	khz = guest_tsc_khz(&vm);
 	d->delta = khz / 5;
 	vm_run(&vm);
 	if (guest_done(vm.run, "APIC timer") && d->fired == TIMER_ROUNDS)
-		t = tsc_to_us(&vm, (double)d->sum / TIMER_ROUNDS);
+		t = tsc_to_us(khz, (double)d->sum / TIMER_ROUNDS);
 	if (d->sum < 0)
 		printf("# bench: APIC timer fired %.1f us before its deadline on average\n", -t);
 	vm_destroy(&vm);

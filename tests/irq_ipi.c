@@ -162,11 +162,11 @@ static unsigned int vector_of(uint32_t icr)
 	return (icr & 0x700) == APIC_DM_NMI ? 2 : icr & 0xff;
 }
 
-static void step(const char *what, uint32_t dest, uint32_t icr, unsigned int targets)
+/* Each vCPU of @targets takes @vector once more; then nothing else happened. */
+static void expect_taken(const char *what, unsigned int vector, unsigned int targets)
 {
-	unsigned int v, vector = vector_of(icr);
+	unsigned int v;
 
-	apic_send_ipi(dest, icr);
 	for (v = 0; v < NV; v++)
 		if (targets & (1u << v))
 			wait_for(v, vector, ++expected[v][vector]);
@@ -174,23 +174,27 @@ static void step(const char *what, uint32_t dest, uint32_t icr, unsigned int tar
 	check_all(what);
 }
 
+static void step(const char *what, uint32_t dest, uint32_t icr, unsigned int targets)
+{
+	unsigned int vector = vector_of(icr);
+
+	apic_send_ipi(dest, icr);
+	expect_taken(what, vector, targets);
+}
+
 /* Has AP @ap send an IPI, which @targets must each take once. */
 static void ap_step(const char *what, unsigned int ap, uint32_t dest, uint32_t icr,
 		    unsigned int targets)
 {
 	uint32_t done = cmd[ap].done;
-	unsigned int v, vector = vector_of(icr);
+	unsigned int vector = vector_of(icr);
 
 	cmd[ap].dest = dest;
 	cmd[ap].icr = icr;
 	apic_send_ipi(ap, CMD_VECTOR);	/* physical ID = vCPU index */
 	while (cmd[ap].done == done)
 		cpu_relax();
-	for (v = 0; v < NV; v++)
-		if (targets & (1u << v))
-			wait_for(v, vector, ++expected[v][vector]);
-	fence();
-	check_all(what);
+	expect_taken(what, vector, targets);
 }
 
 static void bsp_finish(void)
@@ -393,17 +397,13 @@ static long hc_send_ipi(uint64_t low, uint64_t high, uint32_t min, uint64_t icr)
 static void pv_step(const char *what, uint64_t low, uint64_t high, uint32_t min,
 		    uint32_t icr, unsigned int targets, long count)
 {
-	unsigned int v, vector = vector_of(icr);
+	unsigned int vector = vector_of(icr);
 	long got = hc_send_ipi(low, high, min, icr);
 
 	if (got != count)
 		guest_assert_fail(__FILE__, __LINE__, what,
 				  "the hypercall returned %ld, expected %ld", got, count);
-	for (v = 0; v < NV; v++)
-		if (targets & (1u << v))
-			wait_for(v, vector, ++expected[v][vector]);
-	fence();
-	check_all(what);
+	expect_taken(what, vector, targets);
 }
 
 static void guest_pv_send_ipi(void)
