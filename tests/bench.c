@@ -354,6 +354,126 @@ static double bench_first_touch(int dev)
 	return t;
 }
 
+/* ---- dirty logging ------------------------------------------------------- */
+
+/*
+ * The cost of dirty logging to a guest that writes memory (what a VM pays
+ * while it migrates): the guest writes one byte in every page of a 64 MiB
+ * slot, DIRTY_PASSES times, with the slot's log off, and with it on while a
+ * host thread harvests it (KVM_GET_DIRTY_LOG, which write-protects the
+ * reported pages again) every DIRTY_HARVEST_US, as QEMU's migration does.
+ * Time for the guest's run; a first pass, untimed, faults the pages in.
+ */
+#define DIRTY_GPA	0x100000UL
+#define DIRTY_BYTES	(64UL << 20)
+#define DIRTY_PASSES	8
+#define DIRTY_HARVEST_US 2000
+
+struct harvester {
+	int vm_fd;
+	unsigned long *bitmap;
+	volatile bool stop;
+	long rounds, pages;
+};
+
+static void *harvest_main(void *arg)
+{
+	struct harvester *h = arg;
+	struct kvm_dirty_log log = { .slot = 1 };
+	size_t i, longs = DIRTY_BYTES / PAGE / 64;
+
+	log.dirty_bitmap = h->bitmap;
+	while (!h->stop) {
+		if (ioctl(h->vm_fd, KVM_GET_DIRTY_LOG, &log))
+			die("KVM_GET_DIRTY_LOG");
+		for (i = 0; i < longs; i++)
+			h->pages += __builtin_popcountl(h->bitmap[i]);
+		h->rounds++;
+		usleep(DIRTY_HARVEST_US);
+	}
+	return NULL;
+}
+
+static double dirty_writes(int dev, bool logging)
+{
+	const uint32_t end = DIRTY_GPA + DIRTY_BYTES;
+	const uint8_t code[] = {
+		0xb8, 0x00, 0x00, 0x10, 0x00,		/* 2: mov $DIRTY_GPA, %eax */
+		0xc6, 0x00, 0x01,			/* 1: movb $1, (%eax) */
+		0x05, 0x00, 0x10, 0x00, 0x00,		/*    add $4096, %eax */
+		0x3d, end & 0xff, (end >> 8) & 0xff,	/*    cmp $end, %eax */
+		(end >> 16) & 0xff, end >> 24,
+		0x72, 0xf1,				/*    jb 1b */
+		0x49,					/*    dec %ecx */
+		0x75, 0xe8,				/*    jnz 2b */
+		0xe6, DONE_PORT,			/*    out %al, $DONE_PORT */
+		0xf4,					/*    hlt */
+	};
+	struct harvester h = { .stop = false };
+	struct kvm_userspace_memory_region r;
+	struct kvm_regs regs;
+	pthread_t thread;
+	struct vm vm;
+	uint8_t *mem;
+	double t0, t;
+	int pass;
+
+	vm_create(&vm, devices[dev], DIRTY_GPA);
+	mem = mmap(NULL, DIRTY_BYTES, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	h.bitmap = calloc(DIRTY_BYTES / PAGE / 8, 1);
+	if (mem == MAP_FAILED || !h.bitmap)
+		die("dirty-log memory");
+	r = (struct kvm_userspace_memory_region) {
+		.slot = 1, .guest_phys_addr = DIRTY_GPA, .memory_size = DIRTY_BYTES,
+		.userspace_addr = (uintptr_t)mem,
+		.flags = logging ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+	};
+	if (ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r))
+		die("KVM_SET_USER_MEMORY_REGION (log)");
+	load(&vm, code, sizeof(code));
+	for (pass = 0; pass < 2; pass++) {
+		vcpu_enter(&vm, true);
+		if (ioctl(vm.vcpu, KVM_GET_REGS, &regs))
+			die("KVM_GET_REGS");
+		regs.rcx = pass ? DIRTY_PASSES : 1;
+		if (ioctl(vm.vcpu, KVM_SET_REGS, &regs))
+			die("KVM_SET_REGS");
+		h.vm_fd = vm.fd;
+		if (pass && logging && pthread_create(&thread, NULL, harvest_main, &h))
+			die("pthread_create");
+		t0 = now_us();
+		vm_run(&vm);
+		t = (now_us() - t0) / 1000;
+		if (vm.run->exit_reason != KVM_EXIT_IO ||
+		    vm.run->io.port != DONE_PORT)
+			printf("# bench: dirty-log guest ended with exit %u\n",
+			       vm.run->exit_reason);
+	}
+	if (logging) {
+		h.stop = true;
+		pthread_join(thread, NULL);
+		/* Each pass dirties every page: a log that saw none is broken. */
+		if (!h.pages)
+			printf("# bench: dirty-log on %s: %ld harvests reported no page\n",
+			       dev_names[dev], h.rounds);
+	}
+	free(h.bitmap);
+	munmap(mem, DIRTY_BYTES);
+	vm_destroy(&vm);
+	return t;
+}
+
+static double bench_dirty_off(int dev)
+{
+	return dirty_writes(dev, false);
+}
+
+static double bench_dirty_on(int dev)
+{
+	return dirty_writes(dev, true);
+}
+
 /* ---- the in-kernel APIC --------------------------------------------------- */
 
 /*
@@ -840,6 +960,8 @@ static const struct benchmark benchmarks[] = {
 	{ "apic-timer-latency", bench_apic_timer, "us" },
 	{ "vm-lifecycle", bench_lifecycle, "ms" },
 	{ "first-touch-256M", bench_first_touch, "ms" },
+	{ "guest-writes-log-off", bench_dirty_off, "ms" },
+	{ "guest-writes-log-on", bench_dirty_on, "ms" },
 	{ "linux-boot", bench_linux_boot, "ms" },
 	{ "linux-smp2-boot", bench_linux_smp2_boot, "ms" },
 	{ "kernel-mem-per-vm", bench_vm_memory, "KiB" },

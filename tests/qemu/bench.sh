@@ -10,6 +10,10 @@
 #                          run as x86/unittests.cfg runs it (group vmexit)
 #   qemu-virtio-blk-read   guest `dd if=/dev/vda bs=1M count=64` after
 #                          dropping its caches, MB/s (higher is better)
+#   qemu-migrate-total     live migration (`migrate "exec:cat > FILE"`) of a
+#   qemu-migrate-downtime  256 MiB, -smp 2 guest whose vCPUs keep rewriting
+#                          32 MiB (the guest of qemu-migrate.test): QEMU's
+#                          `info migrate` "total time" and "downtime", ms
 # tvm.args: rounds=N (default 3), only=STR (the benchmarks whose name has STR).
 . /tests/qemu/common.sh
 
@@ -75,11 +79,38 @@ echo "@@ dd-done"')" \
 	fi
 }
 
+# Live migration of the dirty-writer guest, to a file.
+bench_migrate() {
+	local dev=$1 r=$2 tag=mig-$1-$2 why what v
+	piped_start "$tag" "$dev" -machine pc -smp 2 -kernel "$LINUX_KERNEL" \
+		-initrd "$LINUX_INITRD" -append "$LINUX_APPEND ycmd=$(linux_cmd_arg "$WRITER_GUEST_CMD")"
+	if piped_wait_for "$tag" out "@@ MIGRATE" 400; then
+		why=$(migrate_out "$tag")
+	else
+		why="the guest did not start its writers: $(one_line "$TMP/$tag.out")"
+	fi
+	piped_stop "$tag"
+	rm -f "$TMP/$tag.state"
+	if [ -n "$why" ]; then
+		echo "# qemu-migrate $dev: failed: $why"
+		return
+	fi
+	for what in "total time:total" "downtime:downtime"; do
+		v=$(tr -d '\r' < "$TMP/$tag.mon" | sed -n "s/^${what%:*}: *\([0-9]*\) ms\$/\1/p" | tail -1)
+		if [ -n "$v" ]; then
+			echo "@bench qemu-migrate-${what#*:} $dev $r $v ms"
+		else
+			echo "# qemu-migrate $dev: failed: no '${what%:*}' in info migrate"
+		fi
+	done
+}
+
 r=1
 while [ "$r" -le "$rounds" ]; do
 	# Alternate which device goes first.
 	if [ $((r % 2)) = 1 ]; then order="yakvm kvm"; else order="kvm yakvm"; fi
-	for b in bench_boot:qemu-linux-boot-smp2 bench_vmexit:kut-vmexit bench_blk:qemu-virtio-blk-read; do
+	for b in bench_boot:qemu-linux-boot-smp2 bench_vmexit:kut-vmexit bench_blk:qemu-virtio-blk-read \
+		 bench_migrate:qemu-migrate; do
 		case "${b#*:}" in *"$only"*) ;; *) continue ;; esac
 		b=${b%%:*}
 		for dev in $order; do

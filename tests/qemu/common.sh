@@ -170,3 +170,122 @@ clock_complaints() {
 	section "$1" clock | sed 's/^\[[^]]*\] //' | grep -E "$CLOCK_COMPLAINTS" |
 		sed -E 's/[0-9]+/N/g' | sort -u
 }
+
+# ---- QEMU with its console and monitor on FIFOs (migration) ----------------
+
+# A Linux guest that keeps writing memory (guests/linux/dirty-writer.c: a
+# thread per vCPU, WRITE_MIB MiB in all) while QEMU migrates it: the
+# migration test and benchmark.  QEMU's -m is PIPED_MEM (MiB, default 256).
+WRITE_MIB=32
+
+# The guest starts the writers, reports, and waits for a line on its console
+# (sent once the destination runs), then reports again.  Between
+# "@@<NAME" and "@@>NAME": facts for the checks.
+WRITER_GUEST_CMD='dirty-writer '$WRITE_MIB' $(nproc) /tmp/dw.status 2> /tmp/dw.err &
+sleep 3
+report() {
+	echo "@@<$1"
+	echo "status $(cat /tmp/dw.status)"
+	echo "uptime $(cut -d" " -f1 /proc/uptime)"
+	echo "timer $(grep LOC: /proc/interrupts | sed "s/[^0-9 ]//g" | tr -s " ")"
+	echo "procs 1 $$ $(pidof dirty-writer)"
+	echo "@@>$1"
+}
+report before
+echo "@@ MIGRATE"
+read -r go
+sleep 3
+report after
+echo "@@<lost"; cat /tmp/dw.err; echo "@@>lost"'
+
+# info_of TAG SECTION KEY: the value of a "KEY value" line of a section.
+info_of() { section "$1" "$2" | sed -n "s/^$3 //p"; }
+
+# piped_start TAG DEV ARGS...: QEMU in the background, its console and monitor on
+# FIFOs ($TMP/TAG.ser.in/.out, $TMP/TAG.mon.in/.out: QEMU's pipe chardev),
+# what they print copied to $TMP/TAG.out and $TMP/TAG.mon.
+piped_start() {
+	local tag=$1 dev=$2 f
+	shift 2
+	for f in ser.in ser.out mon.in mon.out; do
+		rm -f "$TMP/$tag.$f"
+		mkfifo "$TMP/$tag.$f"
+	done
+	: > "$TMP/$tag.out"
+	: > "$TMP/$tag.mon"
+	if [ "$dev" = yakvm ]; then
+		set -- env YAKVM_QEMU="$QEMU_BIN" yakvm-qemu "$@"
+	else
+		set -- "$QEMU_BIN" "$@"
+	fi
+	"$@" -accel kvm -nodefaults -display none -no-reboot -m ${PIPED_MEM:-256} \
+		-global kvm-pit.lost_tick_policy=discard \
+		-chardev pipe,id=ser,path="$TMP/$tag.ser" -serial chardev:ser \
+		-chardev pipe,id=mon,path="$TMP/$tag.mon" -mon chardev=mon,mode=readline \
+		< /dev/null > "$TMP/$tag.err" 2>&1 &
+	echo $! > "$TMP/$tag.pid"
+	cat "$TMP/$tag.ser.out" >> "$TMP/$tag.out" &
+	echo $! > "$TMP/$tag.cats"
+	cat "$TMP/$tag.mon.out" >> "$TMP/$tag.mon" &
+	echo $! >> "$TMP/$tag.cats"
+	# Each write to the .in FIFOs opens it: QEMU holds it open (O_RDWR).
+}
+
+# piped_monitor TAG COMMAND: one HMP command.
+piped_monitor() {
+	printf '%s\n' "$2" > "$TMP/$1.mon.in"
+}
+
+piped_alive() { kill -0 "$(cat "$TMP/$1.pid")" 2>/dev/null; }
+
+# piped_wait_for TAG FILE-SUFFIX STRING SECONDS: until STRING shows up in
+# $TMP/TAG.SUFFIX (0: seen; 1: QEMU died or the time ran out).
+piped_wait_for() {
+	local n=0
+	while ! grep -qF -- "$3" "$TMP/$1.$2" 2>/dev/null; do
+		piped_alive "$1" || return 1
+		n=$((n + 1))
+		[ "$n" -gt $(($4 * 2)) ] && return 1
+		usleep 500000
+	done
+}
+
+piped_stop() {
+	local pid
+	pid=$(cat "$TMP/$1.pid")
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	# The console and monitor copies end with QEMU, or never if it died
+	# before it opened the FIFOs.
+	usleep 200000
+	kill $(cat "$TMP/$1.cats") 2>/dev/null
+	wait 2>/dev/null
+}
+
+# migrate_out TAG: migrates the running guest to $TMP/TAG.state; empty
+# output when it completed, else why not.
+migrate_out() {
+	local n=0
+	piped_monitor "$1" "migrate_set_parameter downtime-limit 1000"
+	piped_monitor "$1" "migrate \"exec:cat > $TMP/$1.state\""
+	while :; do
+		: > "$TMP/$1.mon"
+		piped_monitor "$1" "info migrate"
+		usleep 500000
+		grep -q 'Migration status: completed' "$TMP/$1.mon" && return
+		if grep -q 'Migration status: failed' "$TMP/$1.mon"; then
+			echo "migration failed: $(grep -i -e error -e fail "$TMP/$1.mon" | head -3 | tr '\n' '|')"
+			return
+		fi
+		piped_alive "$1" || { echo "the source QEMU died: $(one_line "$TMP/$1.err")"; return; }
+		n=$((n + 1))
+		[ "$n" -gt 600 ] && { echo "not completed within 300 s: $(tr -d '\r' < "$TMP/$1.mon" | grep -e status -e remaining -e dirty | tr '\n' '|')"; return; }
+	done
+}
+
+# migration_times TAG: "total time: N ms, downtime: N ms" of the last
+# `info migrate`.
+migration_times() {
+	tr -d '\r' < "$TMP/$1.mon" | sed -n 's/^\(total time\|downtime\): *\([0-9]*\) ms$/\1 \2 ms/p' |
+		tail -2 | tr '\n' ',' | sed 's/,$//; s/,/, /'
+}
