@@ -466,6 +466,7 @@ int yakvm_npt_map(struct yakvm_vm *vm, u64 gfn, struct page *page,
 		  bool writable);
 void yakvm_npt_unmap(struct yakvm_vm *vm, u64 gfn, u64 npages);
 bool yakvm_npt_wrprotect(struct yakvm_vm *vm, u64 gfn);
+bool yakvm_npt_present(struct yakvm_vm *vm, u64 gfn);
 void yakvm_npt_prune(struct yakvm_vm *vm, u64 gfn, u64 npages,
 		     struct list_head *freed);
 void yakvm_npt_free_tables(struct yakvm_vm *vm, struct list_head *freed);

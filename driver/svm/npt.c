@@ -88,6 +88,14 @@ int yakvm_npt_map(struct yakvm_vm *vm, u64 gfn, struct page *page,
 	return 0;
 }
 
+/* Whether @gfn has a translation, read-only or writable. */
+bool yakvm_npt_present(struct yakvm_vm *vm, u64 gfn)
+{
+	u64 *leaf = npt_leaf(vm, gfn, false);
+
+	return leaf && (READ_ONCE(*leaf) & _PAGE_PRESENT);
+}
+
 /* Makes @gfn's translation read-only; true if it was writable (flush then). */
 bool yakvm_npt_wrprotect(struct yakvm_vm *vm, u64 gfn)
 {
