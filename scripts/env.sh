@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="gcc make libc6-dev binutils kmod cpio gzip xz-utils busybox-static
-qemu-system-x86 linux-image-amd64 linux-headers-amd64 python3 python3-unicorn
+qemu-system-x86 qemu-utils linux-image-amd64 linux-headers-amd64 python3 python3-unicorn
 sparse gdb gnuplot-nox procps rsync socat linux-source-6.1"
 # Debian 12's second kernel line (bookworm-security): the module is built,
 # checked and tested on it too (scripts/kver.sh, docs/packaging.md).  The

@@ -4,7 +4,8 @@
 # test VM.  It rides as a second cpio archive after build/testvm.cpio.gz
 # (scripts/testvm.sh), so the everyday `make` repacks only the small one.
 #
-#   /usr/bin/qemu-system-x86_64   and every shared library ldd names for it
+#   /usr/bin/qemu-system-x86_64, qemu-img (savevm's qcow2 disks) and every
+#                                 shared library ldd names for them
 #   /usr/share/qemu, /usr/share/seabios, /usr/lib/ipxe/qemu   its firmware
 #       (the three directories Debian's QEMU searches, `qemu -L help`)
 #   /usr/bin/bash, env, timeout (coreutils: --foreground), getconf (libc),
@@ -19,8 +20,8 @@ out=build/qemu-root.cpio.gz
 stamp=build/qemu-root.stamp
 stage=build/qemu-root
 
-PKGS="qemu-system-x86 qemu-system-data seabios ipxe-qemu bash coreutils libc-bin util-linux strace"
-BINS="/usr/bin/qemu-system-x86_64 /usr/bin/bash /usr/bin/env /usr/bin/timeout /usr/bin/getconf
+PKGS="qemu-system-x86 qemu-utils qemu-system-data seabios ipxe-qemu bash coreutils libc-bin util-linux strace"
+BINS="/usr/bin/qemu-system-x86_64 /usr/bin/qemu-img /usr/bin/bash /usr/bin/env /usr/bin/timeout /usr/bin/getconf
 /usr/bin/getopt /usr/bin/strace"
 # The x86 firmware in /usr/share/qemu (the rest of it is for other targets).
 QEMU_SHARE="bios*.bin kvmvapic.bin linuxboot*.bin multiboot*.bin pvh.bin qboot.rom sgabios.bin
