@@ -214,3 +214,27 @@ TEST_CASE_OPTS(msrs_from_the_vmm,
 	TEST_ASSERT_EQ(m.e[1].data, PVTI_GPA | 1);	/* old and new numbers are one MSR */
 	vm_free(v->vm);
 }
+
+/*
+ * A wall clock address of 0 means "none", as in KVM: QEMU writes the MSRs'
+ * reset value, 0, at every machine reset, and yakvm wrote the structure to
+ * guest address 0 then -- over the real-mode vector table, which SeaBIOS
+ * does not rebuild when it resumes from S3 (kvm-unit-tests' s3 failed).
+ */
+TEST_NO_GUEST(wall_clock_at_zero_not_written)
+{
+	struct vcpu *v = vm_with_long_code(ctx->dev, guest_kvmclock, 0);
+	uint8_t *low = gpa_to_hva(v->vm, 0), before[16];
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[2];
+	} m = { .h.nmsrs = 2, .e = { { .index = MSR_WALL_CLOCK_NEW }, { .index = 0x11 } } };
+
+	memset(low, 0x5a, sizeof(before));
+	memcpy(before, low, sizeof(before));
+	TEST_ASSERT_EQ(ioctl(v->fd, KVM_SET_MSRS, &m), 2);
+	TEST_ASSERT(!memcmp(low, before, sizeof(before)),
+		    "writing 0 to the wall clock MSRs changed guest address 0: version now 0x%x",
+		    *(uint32_t *)low);
+	vm_free(v->vm);
+}

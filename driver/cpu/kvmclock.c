@@ -193,8 +193,8 @@ int yakvm_kvmclock_set_system_time(struct yakvm_vcpu *vcpu, u64 data)
 }
 
 /*
- * MSR_KVM_WALL_CLOCK[_NEW]: the wall clock time at VM clock 0, now.  The
- * version goes on from the guest's own (odd while writing), so a guest
+ * MSR_KVM_WALL_CLOCK[_NEW]: the wall clock time at VM clock 0, now, at the
+ * address written (none for 0).  The version goes on from the guest's own (odd while writing), so a guest
  * reading an older copy sees that it changed.
  */
 int yakvm_kvmclock_set_wall_clock(struct yakvm_vcpu *vcpu, u64 gpa)
@@ -204,6 +204,12 @@ int yakvm_kvmclock_set_wall_clock(struct yakvm_vcpu *vcpu, u64 gpa)
 	u64 wall_ns;
 	u32 rem;
 
+	/*
+	 * 0 is "no wall clock", as for KVM: VMMs write it at every reset
+	 * (QEMU does), and guest address 0 is the real-mode vector table.
+	 */
+	if (!gpa)
+		return 0;
 	if (yakvm_read_gpa(vm, gpa, &wc.version, sizeof(wc.version)))
 		return 0;		/* not guest memory: nothing to write, as KVM */
 	wc.version = (wc.version | 1) + 2;
