@@ -231,9 +231,15 @@ piped_start() {
 	# Each write to the .in FIFOs opens it: QEMU holds it open (O_RDWR).
 }
 
+# piped_send TAG FIFO TEXT: a line into $TMP/TAG.FIFO.in (ser or mon).  The
+# open blocks while no QEMU holds the FIFO (one that died): give up then.
+piped_send() {
+	timeout 5 sh -c 'printf "%s\n" "$1" > "$2"' sh "$3" "$TMP/$1.$2.in"
+}
+
 # piped_monitor TAG COMMAND: one HMP command.
 piped_monitor() {
-	printf '%s\n' "$2" > "$TMP/$1.mon.in"
+	piped_send "$1" mon "$2"
 }
 
 piped_alive() { kill -0 "$(cat "$TMP/$1.pid")" 2>/dev/null; }
