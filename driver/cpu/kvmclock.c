@@ -194,8 +194,9 @@ int yakvm_kvmclock_set_system_time(struct yakvm_vcpu *vcpu, u64 data)
 
 /*
  * MSR_KVM_WALL_CLOCK[_NEW]: the wall clock time at VM clock 0, now, at the
- * address written (none for 0).  The version goes on from the guest's own (odd while writing), so a guest
- * reading an older copy sees that it changed.
+ * address written (none for 0).  The version goes on from the guest's own
+ * (odd while writing), so a guest reading an older copy sees that it
+ * changed.
  */
 int yakvm_kvmclock_set_wall_clock(struct yakvm_vcpu *vcpu, u64 gpa)
 {
