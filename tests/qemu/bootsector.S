@@ -11,7 +11,7 @@
  * Expected console text with -m 64 (the test compares it line by line):
  *   yakvm-boot: hello from the boot sector
  *   int12 base KiB 027f
- *   e801 ax 3c00 bx 0300
+ *   e801 ax 3c00 bx 02fe      (pc; 02fd on q35, whose ACPI tables are larger)
  *   cpuid vendor <12 characters>
  *   sector2 yakvm-sector-2-ok
  *   yakvm-boot: done
