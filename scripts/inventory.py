@@ -81,6 +81,9 @@ def manifest_lines(tests_dir):
         have = set(c.split(" ")[0] for c in cases)
         for case in cases:
             flags = once
+            if case.endswith(" once"):
+                case = case[:-len(" once")]
+                flags = " once"
             if case.endswith(" full"):
                 case = case[:-len(" full")]
                 flags += " full"

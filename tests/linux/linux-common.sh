@@ -106,17 +106,14 @@ only_in() {
 	grep -vxFf "$TMP/w-$2" "$TMP/w-$1" | grep -vEf "$3"
 }
 
-# compare_warnings SCENARIO A B EXCEPTIONS [full]: one scenario, a sub-check
-# per guest that it has a kernel log at all (an empty log, from a session
-# that did not get that far, compares nothing) and one per direction;
-# "full": a make test-full scenario (begin_full).
+# compare_warnings SCENARIO A B EXCEPTIONS [full|once]: one scenario, a
+# sub-check per guest that it has a kernel log at all (an empty log, from a
+# session that did not get that far, compares nothing) and one per
+# direction; "full": a make test-full scenario (begin_full), "once": one of
+# the first boot only (begin_once).
 compare_warnings() {
 	local scenario=$1 a=$2 b=$3 exceptions=$4 extra tag pair
-	if [ "${5:-}" = full ]; then
-		begin_full "$scenario" || return 0
-	else
-		begin "$scenario" || return 0
-	fi
+	begin${5:+_$5} "$scenario" || return 0
 	for tag in "$a" "$b"; do
 		check "$tag-log-read" "no kernel log from the $tag guest" \
 			[ -n "$(section "$tag" dmesg | grep '^<[0-9]*>\[' | head -1)" ]

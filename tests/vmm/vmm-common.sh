@@ -60,6 +60,21 @@ begin_full() {
 	begin "$1"
 }
 
+# begin_once NAME: a scenario that runs in the first boot of make test only
+# (tvm.once=1, as the CPU-model-independent tests; every boot of make
+# test-full has it), while the rest of its script runs in every boot;
+# --list prints it as "NAME once" (docs/testing.md).
+ONCE=
+case " $(cat /proc/cmdline 2>/dev/null) " in *" tvm.once=1 "*) ONCE=1 ;; esac
+begin_once() {
+	if [ -n "$LIST" ]; then
+		echo "$1 once"
+		return 1
+	fi
+	[ -n "$ONCE" ] || return 1
+	begin "$1"
+}
+
 # pass CHECK / fail_check CHECK WHY: a sub-check's result.
 pass() { PASSED="${PASSED:+$PASSED, }$1"; }
 fail_check() { FAILED="${FAILED:+$FAILED; }$1: $2"; }
