@@ -161,6 +161,16 @@ struct yakvm_vm_stats {
 	u64 remote_flushes;
 };
 
+/* Hyper-V's clock MSRs and TSC page (cpu/hyperv.c), under vm->hv_lock. */
+struct yakvm_hv {
+	u64 guest_os_id;
+	u64 hypercall;
+	u64 reference_tsc;
+	bool page_valid;		/* the page holds scale and offset */
+	u64 scale;
+	s64 offset;
+};
+
 struct yakvm_vm {
 	refcount_t users;		/* the VM fd and one per vCPU fd */
 	struct mm_struct *mm;		/* creator's mm: pinning, accounting */
@@ -193,6 +203,8 @@ struct yakvm_vm {
 	s64 clock_offset;		/* KVM_GET/SET_CLOCK - host boot time */
 	u64 dirty_log_manual;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
 	u64 wall_clock_msr;		/* MSR_KVM_WALL_CLOCK[_NEW], last written */
+	struct mutex hv_lock;		/* before tsc_lock (cpu/hyperv.c) */
+	struct yakvm_hv hv;
 
 	struct yakvm_vm_irq irq;	/* in-kernel irqchip, PIT, buses (irq/) */
 
@@ -642,6 +654,14 @@ long yakvm_get_mce_cap_supported(void __user *argp);
 long yakvm_setup_mce(struct yakvm_vcpu *vcpu, void __user *argp);
 long yakvm_set_mce(struct yakvm_vcpu *vcpu, void __user *argp);
 
+/* hyperv.c */
+int yakvm_hv_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host);
+int yakvm_hv_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host);
+void yakvm_hv_clock_changed(struct yakvm_vm *vm);
+bool yakvm_hv_hypercall_enabled(struct yakvm_vcpu *vcpu);
+int yakvm_hv_hypercall(struct yakvm_vcpu *vcpu);
+long yakvm_get_supported_hv_cpuid(void __user *argp);
+
 /* cpuid.c */
 int yakvm_cpuid_init(void);
 void yakvm_cpuid_exit(void);
@@ -652,6 +672,7 @@ long yakvm_get_cpuid2(struct yakvm_vcpu *vcpu, void __user *argp);
 u64 yakvm_supported_xcr0(void);
 u64 yakvm_guest_xcr0_mask(struct yakvm_vcpu *vcpu);
 u32 yakvm_cpuid_signature(struct yakvm_vcpu *vcpu);
+u32 yakvm_guest_cpuid_eax(struct yakvm_vcpu *vcpu, u32 function);
 
 enum yakvm_cpuid_reg {
 	YAKVM_CPUID_EAX, YAKVM_CPUID_EBX, YAKVM_CPUID_ECX, YAKVM_CPUID_EDX,
@@ -663,6 +684,7 @@ bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
 /* kvmclock.c */
 u64 yakvm_vm_clock_ns(struct yakvm_vm *vm);
 void yakvm_kvmclock_update(struct yakvm_vcpu *vcpu);
+bool yakvm_kvmclock_master(struct yakvm_vm *vm, u64 *guest_tsc, u64 *ns);
 void yakvm_kvmclock_request(struct yakvm_vcpu *vcpu);
 void yakvm_kvmclock_request_all(struct yakvm_vm *vm);
 void yakvm_kvmclock_clock_set(struct yakvm_vm *vm);

@@ -310,6 +310,16 @@ u32 yakvm_cpuid_signature(struct yakvm_vcpu *vcpu)
 	return e ? e->eax : DEFAULT_SIGNATURE;
 }
 
+/* EAX of a leaf the VMM set (index 0), or 0: no defaults for these. */
+u32 yakvm_guest_cpuid_eax(struct yakvm_vcpu *vcpu, u32 function)
+{
+	const struct kvm_cpuid_entry2 *e = NULL;
+
+	if (vcpu->cpuid_set)
+		e = find_entry(vcpu->cpuid, vcpu->cpuid_nent, function, 0);
+	return e ? e->eax : 0;
+}
+
 /* XCR0 values the guest may set: what its CPUID offers, within what we switch. */
 u64 yakvm_guest_xcr0_mask(struct yakvm_vcpu *vcpu)
 {

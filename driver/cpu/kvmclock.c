@@ -118,6 +118,40 @@ static bool master_usable(struct yakvm_vm *vm)
  * the vCPU's time structure afresh.  A structure the guest put outside its
  * memory stops the clock there, as in KVM.
  */
+/*
+ * The master pair, taken now if there is none, as (host TSC, VM clock);
+ * false when the master clock cannot be used.
+ */
+static bool master_pair(struct yakvm_vm *vm, u64 *host_tsc, u64 *ns)
+{
+	bool stable;
+
+	mutex_lock(&vm->tsc_lock);
+	stable = master_usable(vm);
+	if (stable) {
+		if (!vm->master_set) {
+			clock_pair(vm, &vm->master_tsc, &vm->master_ns);
+			vm->master_set = true;
+		}
+		*host_tsc = vm->master_tsc;
+		*ns = vm->master_ns;
+	}
+	mutex_unlock(&vm->tsc_lock);
+	return stable;
+}
+
+/* The master pair as (guest TSC, VM clock), for Hyper-V's TSC page. */
+bool yakvm_kvmclock_master(struct yakvm_vm *vm, u64 *guest_tsc, u64 *ns)
+{
+	u64 host_tsc;
+
+	if (!master_pair(vm, &host_tsc, ns))
+		return false;
+	/* Every vCPU has this offset while the master clock is usable. */
+	*guest_tsc = host_tsc + READ_ONCE(vm->vcpus[0]->tsc_offset);
+	return true;
+}
+
 void yakvm_kvmclock_update(struct yakvm_vcpu *vcpu)
 {
 	struct yakvm_vm *vm = vcpu->vm;
@@ -127,17 +161,7 @@ void yakvm_kvmclock_update(struct yakvm_vcpu *vcpu)
 
 	if (!(vcpu->kvmclock_msr & SYSTEM_TIME_ENABLE))
 		return;
-	mutex_lock(&vm->tsc_lock);
-	stable = master_usable(vm);
-	if (stable) {
-		if (!vm->master_set) {
-			clock_pair(vm, &vm->master_tsc, &vm->master_ns);
-			vm->master_set = true;
-		}
-		host_tsc = vm->master_tsc;
-		ns = vm->master_ns;
-	}
-	mutex_unlock(&vm->tsc_lock);
+	stable = master_pair(vm, &host_tsc, &ns);
 	if (!stable)
 		clock_pair(vm, &host_tsc, &ns);
 	t.tsc_timestamp = host_tsc + vcpu->tsc_offset;
@@ -165,6 +189,8 @@ void yakvm_kvmclock_request_all(struct yakvm_vm *vm)
 		yakvm_kvmclock_request(vm->vcpus[i]);
 		yakvm_vcpu_kick(vm->vcpus[i]);
 	}
+	/* Hyper-V's TSC page follows the same line (cpu/hyperv.c). */
+	yakvm_hv_clock_changed(vm);
 }
 
 /* KVM_SET_CLOCK: a new master pair, and every vCPU's structure from it. */

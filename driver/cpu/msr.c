@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/apicdef.h>
+#include <asm/hyperv-tlfs.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
 
@@ -531,6 +532,17 @@ static int set_pv(struct msr_access *a, u64 data)
 	return 0;
 }
 
+/* Hyper-V's clock and the MSRs that come with it (cpu/hyperv.c). */
+static int get_hv(struct msr_access *a, u64 *data)
+{
+	return yakvm_hv_get_msr(a->vcpu, a->index, data, a->host);
+}
+
+static int set_hv(struct msr_access *a, u64 data)
+{
+	return yakvm_hv_set_msr(a->vcpu, a->index, data, a->host);
+}
+
 /* ------------------------------------------------------------------ */
 /* The table                                                          */
 
@@ -569,6 +581,8 @@ static const struct yakvm_msr {
 	{ MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, get_kvmclock, set_kvmclock, SAVE },
 	{ MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW, get_kvmclock, set_kvmclock, SAVE },
 	{ MSR_KVM_SYSTEM_TIME_NEW + 1, KVM_PV_MSRS_LAST, get_pv, set_pv, 0 },
+	{ HV_X64_MSR_GUEST_OS_ID, HV_X64_MSR_HYPERCALL, get_hv, set_hv, SAVE },
+	{ HV_X64_MSR_TIME_REF_COUNT, HV_X64_MSR_REFERENCE_TSC, get_hv, set_hv, SAVE },
 	{ MSR_K7_HWCR, MSR_K7_HWCR, get_hwcr, set_hwcr, SAVE },
 	{ MSR_AMD64_DE_CFG, MSR_AMD64_DE_CFG, get_de_cfg, set_de_cfg, SAVE },
 	{ MSR_IA32_UCODE_REV, MSR_IA32_UCODE_REV, get_const, set_ignored, SAVE },

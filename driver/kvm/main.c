@@ -68,6 +68,14 @@ long yakvm_check_extension(long cap)
 	case KVM_CAP_DEBUGREGS:
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_X86_ROBUST_SINGLESTEP:
+	/*
+	 * Hyper-V's clock only (cpu/hyperv.c): the enlightenments, the time
+	 * MSRs and their CPUID, on the system fd and a vCPU's.
+	 */
+	case KVM_CAP_HYPERV:
+	case KVM_CAP_HYPERV_TIME:
+	case KVM_CAP_HYPERV_CPUID:
+	case KVM_CAP_SYS_HYPERV_CPUID:
 		return 1;
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
@@ -107,6 +115,8 @@ static long yakvm_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return yakvm_get_msr_index_list((void __user *)arg);
 	case KVM_X86_GET_MCE_CAP_SUPPORTED:
 		return yakvm_get_mce_cap_supported((void __user *)arg);
+	case KVM_GET_SUPPORTED_HV_CPUID:
+		return yakvm_get_supported_hv_cpuid((void __user *)arg);
 	default:
 		/* KVM answers unknown system ioctls on x86 with -EINVAL. */
 		return -EINVAL;

@@ -623,6 +623,9 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_GET_CPUID2:
 		r = yakvm_get_cpuid2(vcpu, argp);
 		break;
+	case KVM_GET_SUPPORTED_HV_CPUID:
+		r = yakvm_get_supported_hv_cpuid(argp);
+		break;
 	case KVM_INTERRUPT:
 		r = yakvm_interrupt_ioctl(vcpu, argp);
 		break;

@@ -317,6 +317,7 @@ long yakvm_create_vm(unsigned long type)
 	mutex_init(&vm->lock);
 	mutex_init(&vm->mmu_lock);
 	mutex_init(&vm->tsc_lock);
+	mutex_init(&vm->hv_lock);
 	yakvm_irq_init(vm);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);

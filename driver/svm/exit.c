@@ -274,6 +274,9 @@ static int handle_vmmcall(struct yakvm_vcpu *vcpu)
 	long ret = -KVM_ENOSYS;
 	int i;
 
+	/* A Hyper-V guest's calls follow its ABI (cpu/hyperv.c), as in KVM. */
+	if (yakvm_hv_hypercall_enabled(vcpu))
+		return yakvm_hv_hypercall(vcpu);
 	if (!op64) {
 		nr = (u32)nr;
 		for (i = 0; i < ARRAY_SIZE(a); i++)
