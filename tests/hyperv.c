@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "apic.h"
 #include "guest.h"
 #include "modes.h"
 
@@ -28,7 +29,6 @@
 #define TSC_PAGE_GPA		(GPA_SCRATCH + 0x1000)
 #define HYPERCALL_GPA		(GPA_SCRATCH + 0x2000)
 #define MAX_HV_LEAVES		64
-#define GP_VECTOR		13
 /* Host clock against guest TSC line: 500 ppm over a slow run, in 100 ns. */
 #define SLACK_100NS		5000ULL
 
@@ -37,35 +37,6 @@ struct tsc_page {
 	volatile uint64_t scale;
 	volatile int64_t offset;
 };
-
-static volatile uint64_t gp_count;
-
-static void count_gp(struct ex_regs *regs)
-{
-	gp_count++;
-	regs->rip += 2;		/* rdmsr and wrmsr are two bytes */
-}
-
-static void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-}
-
-static uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo = 0, hi = 0;
-
-	__asm__ volatile("rdmsr" : "+a"(lo), "+d"(hi) : "c"(msr));
-	return lo | (uint64_t)hi << 32;
-}
-
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | (uint64_t)hi << 32;
-}
 
 /* The page's time, as a guest reads it (TLFS 12.7.3); 0 if not valid. */
 static uint64_t page_time(void)
@@ -102,12 +73,11 @@ static uint64_t hypercall(uint64_t control)
 /* Without the Hyper-V leaves in its CPUID: every access is #GP. */
 static void guest_no_hyperv(void)
 {
-	guest_set_handler(GP_VECTOR, count_gp);
-	rdmsr(MSR_TIME_REF_COUNT);
-	rdmsr(MSR_REFERENCE_TSC);
-	wrmsr(MSR_GUEST_OS_ID, 1);
-	wrmsr(MSR_REFERENCE_TSC, TSC_PAGE_GPA | 1);
-	GUEST_SYNC(1, gp_count);
+	uint64_t v;
+	int faults = rdmsr_gp(MSR_TIME_REF_COUNT, &v) + rdmsr_gp(MSR_REFERENCE_TSC, &v) +
+		     wrmsr_gp(MSR_GUEST_OS_ID, 1) + wrmsr_gp(MSR_REFERENCE_TSC, TSC_PAGE_GPA | 1);
+
+	GUEST_SYNC(1, faults);
 }
 
 static void guest_clock(void)

@@ -51,14 +51,7 @@ begin() {
 # "NAME full", which the inventory keeps as a flag (docs/testing.md).
 FULL=
 case " $(cat /proc/cmdline 2>/dev/null) " in *" tvm.full=1 "*) FULL=1 ;; esac
-begin_full() {
-	if [ -n "$LIST" ]; then
-		echo "$1 full"
-		return 1
-	fi
-	[ -n "$FULL" ] || return 1
-	begin "$1"
-}
+begin_full() { begin_if full "$FULL" "$1"; }
 
 # begin_once NAME: a scenario that runs in the first boot of make test only
 # (tvm.once=1, as the CPU-model-independent tests; every boot of make
@@ -66,13 +59,16 @@ begin_full() {
 # --list prints it as "NAME once" (docs/testing.md).
 ONCE=
 case " $(cat /proc/cmdline 2>/dev/null) " in *" tvm.once=1 "*) ONCE=1 ;; esac
-begin_once() {
+begin_once() { begin_if once "$ONCE" "$1"; }
+
+# begin_if FLAG ON NAME: begin NAME when ON is set; --list prints "NAME FLAG".
+begin_if() {
 	if [ -n "$LIST" ]; then
-		echo "$1 once"
+		echo "$3 $1"
 		return 1
 	fi
-	[ -n "$ONCE" ] || return 1
-	begin "$1"
+	[ -n "$2" ] || return 1
+	begin "$3"
 }
 
 # pass CHECK / fail_check CHECK WHY: a sub-check's result.
