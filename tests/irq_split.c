@@ -274,3 +274,46 @@ TEST_CASE_OPTS(extint_from_user_pic,
 	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
 	irq_vm_free(vm);
 }
+
+/*
+ * The VMM asks for an interrupt window while LINT0 is masked (QEMU's
+ * kernel-irqchip=split does so while its PIC has an interrupt and the
+ * guest has not set LINT0 to ExtINT yet): the APIC takes no ExtINT, so
+ * there is no window to report and the guest runs on, as with KVM.  yakvm
+ * used to open the window anyway, and took a VINTR exit before every
+ * instruction of the guest for good (a Linux guest under QEMU's split
+ * irqchip stopped after "Switched APIC routing to physical x2apic").
+ */
+static volatile uint64_t spins;
+
+static void guest_window_lint0_masked(void)
+{
+	int i;
+
+	irq_install();
+	apic_enable_xapic();
+	sti();
+	GUEST_SYNC(0, 0);		/* the VMM asks for a window now */
+	for (i = 0; i < 1000; i++)
+		spins++;
+	GUEST_SYNC(1, spins);
+}
+
+TEST_CASE(window_request_with_lint0_masked)
+{
+	struct vm *vm = split_vm(ctx, guest_window_lint0_masked);
+	struct vcpu *v = vm->vcpus[0];
+	struct ucall uc;
+
+	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(uc.args[0], 0);
+	TEST_ASSERT(!v->run->ready_for_interrupt_injection, "ready with LINT0 masked");
+	v->run->request_interrupt_window = 1;
+	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(uc.args[0], 1);
+	TEST_ASSERT_EQ(uc.args[1], 1000);
+	TEST_ASSERT(!v->run->ready_for_interrupt_injection, "ready with LINT0 masked");
+	v->run->request_interrupt_window = 0;
+	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	irq_vm_free(vm);
+}

@@ -298,7 +298,15 @@ bool yakvm_inject_events(struct yakvm_vcpu *vcpu)
 		irq = true;
 	}
 
-	want_window = vcpu->irq.pending || vcpu->want_irq_window ||
+	/*
+	 * The VMM's window (its PIC, KVM_INTERRUPT) only when the APIC would
+	 * take an ExtINT, as KVM's kvm_cpu_accept_dm_intr(): with LINT0
+	 * masked the window would open at once and again after every
+	 * VINTR exit without the guest running an instruction (QEMU's
+	 * kernel-irqchip=split asks for it while its PIC has an interrupt).
+	 */
+	want_window = vcpu->irq.pending ||
+		      (vcpu->want_irq_window && yakvm_lapic_accepts_extint(vcpu)) ||
 		      kernel_irq_pending(vcpu);
 	injecting = vcpu->vmcb->control.event_inj & SVM_EVTINJ_VALID;
 	/*
