@@ -159,7 +159,8 @@ int yakvm_hv_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	switch (index) {
 	case HV_X64_MSR_GUEST_OS_ID:
 		/* No OS ID, no hypercalls (TLFS 3.13). */
-		hv->guest_os_id = data;
+		/* Read without the lock by yakvm_hv_hypercall_enabled(). */
+		WRITE_ONCE(hv->guest_os_id, data);
 		if (!data)
 			hv->hypercall &= ~HV_X64_MSR_HYPERCALL_ENABLE;
 		break;
