@@ -117,6 +117,7 @@ static void guest_hypercalls(void)
 	GUEST_SYNC(1, 0);				/* the host reads the page */
 	GUEST_SYNC(2, hypercall(0x0008));		/* HvNotifyLongSpinWait */
 	GUEST_SYNC(3, hypercall(0x0099));		/* no such call */
+	GUEST_SYNC(4, hypercall(0x0008 | 1ULL << 32));	/* a rep count on a simple call */
 	/* The OS ID gone, the hypercall page is off. */
 	wrmsr(MSR_GUEST_OS_ID, 0);
 	GUEST_ASSERT_EQ(rdmsr(MSR_HYPERCALL), HYPERCALL_GPA);
@@ -256,6 +257,30 @@ TEST_CASE_OPTS(reference_counter_and_page,
 	vm_free(v->vm);
 }
 
+/*
+ * Whether the page is valid depends on the host's TSC (both devices need
+ * their master clock), not on the device: the two must agree, which the
+ * comparison of this case's ucalls checks -- reference_counter_and_page
+ * accepts either.
+ */
+static void guest_page_validity(void)
+{
+	wrmsr(MSR_REFERENCE_TSC, TSC_PAGE_GPA | 1);
+	GUEST_SYNC(page_time() != 0, 0);
+}
+
+TEST_CASE(page_validity)
+{
+	struct vcpu *v = vm_with_long_code(ctx->dev, guest_page_validity, 0);
+	struct ucall uc;
+
+	set_hv_cpuid(v);
+	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+	test_log("TSC page %s", uc.args[0] ? "valid" : "not valid");
+	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
+	vm_free(v->vm);
+}
+
 TEST_CASE(hypercall_page)
 {
 	static const uint8_t vmmcall_ret[] = { 0x0f, 0x01, 0xd9, 0xc3 };
@@ -270,6 +295,8 @@ TEST_CASE(hypercall_page)
 	TEST_ASSERT_EQ(uc.args[1], 0);		/* HV_STATUS_SUCCESS */
 	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
 	TEST_ASSERT_EQ(uc.args[1], 2);		/* HV_STATUS_INVALID_HYPERCALL_CODE */
+	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
+	TEST_ASSERT_EQ(uc.args[1], 3);		/* HV_STATUS_INVALID_HYPERCALL_INPUT */
 	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
 	vm_free(v->vm);
 }

@@ -6,7 +6,8 @@
  * the two MSRs every Hyper-V guest writes first, the guest OS ID and the
  * hypercall page.  Nothing else of Hyper-V: no SynIC, no synthetic timers,
  * no VP index, no TLB-flush or IPI hypercalls -- KVM_GET_SUPPORTED_HV_CPUID
- * says exactly this, so QEMU's hv-passthrough turns on hv-time only.
+ * says exactly this, so QEMU's hv-passthrough turns on hv-time (and the
+ * relaxed-timing hint, which asks nothing of the hypervisor) only.
  *
  * As in KVM, the guest reaches these MSRs only when its CPUID carries the
  * Hyper-V interface signature ("Hv#1" in 0x40000001 EAX, which the VMM
@@ -20,7 +21,12 @@
  * while every vCPU has the same TSC offset, as KVM's needs its master
  * clock; otherwise its sequence is 0 and the guest reads the MSR.  While
  * the page is valid the MSR is computed from the same line with the
- * reading vCPU's TSC, so the page and the MSR never disagree.
+ * reading vCPU's TSC, so the page and the MSR never disagree.  Left as it
+ * is for now: the master pair is retaken only by KVM_SET_CLOCK, while
+ * KVM_GET_CLOCK and the MSR without a valid page follow CLOCK_BOOTTIME, so
+ * the two drift apart by the TSC's calibration error (KVM computes its
+ * clock from the master line while it has one); a migration or the page
+ * going invalid moves the guest's time by that drift.
  *
  * Locks: vm->hv_lock (the Hyper-V state, the page's writer) is taken
  * before vm->tsc_lock (the master pair) and before guest memory accesses.
@@ -215,10 +221,14 @@ int yakvm_hv_hypercall(struct yakvm_vcpu *vcpu)
 			  (u32)vcpu->regs[YAKVM_RAX];
 	if (control & HV_HYPERCALL_RSVD_MASK)
 		status = HV_STATUS_INVALID_HYPERCALL_INPUT;
-	else if ((control & 0xffff) == HVCALL_NOTIFY_LONG_SPIN_WAIT)
-		status = HV_STATUS_SUCCESS;
-	else
+	else if ((control & 0xffff) != HVCALL_NOTIFY_LONG_SPIN_WAIT)
 		status = HV_STATUS_INVALID_HYPERCALL_CODE;
+	/* A simple call: no repetitions, no variable header (as KVM). */
+	else if (control & (HV_HYPERCALL_REP_COMP_MASK | HV_HYPERCALL_REP_START_MASK |
+			    HV_HYPERCALL_VARHEAD_MASK))
+		status = HV_STATUS_INVALID_HYPERCALL_INPUT;
+	else
+		status = HV_STATUS_SUCCESS;
 	if (op64) {
 		vcpu->regs[YAKVM_RAX] = status;
 	} else {

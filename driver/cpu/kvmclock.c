@@ -147,7 +147,11 @@ bool yakvm_kvmclock_master(struct yakvm_vm *vm, u64 *guest_tsc, u64 *ns)
 
 	if (!master_pair(vm, &host_tsc, ns))
 		return false;
-	/* Every vCPU has this offset while the master clock is usable. */
+	/*
+	 * Every vCPU has this offset while the master clock is usable.  It
+	 * is read after tsc_lock is dropped: an offset that changes meanwhile
+	 * ends in yakvm_hv_clock_changed(), which computes the page again.
+	 */
 	*guest_tsc = host_tsc + READ_ONCE(vm->vcpus[0]->tsc_offset);
 	return true;
 }
