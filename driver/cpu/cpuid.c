@@ -300,23 +300,27 @@ bool yakvm_guest_cpuid_bit(struct yakvm_vcpu *vcpu, u32 function, u32 index,
 	return regs[reg] & BIT(bit);
 }
 
+/* The VMM's entry for @function (index 0), or NULL: no defaults. */
+static const struct kvm_cpuid_entry2 *vmm_entry(struct yakvm_vcpu *vcpu, u32 function)
+{
+	if (!vcpu->cpuid_set)
+		return NULL;
+	return find_entry(vcpu->cpuid, vcpu->cpuid_nent, function, 0);
+}
+
 /* RDX at reset: the family/model/stepping from the guest's CPUID, as KVM. */
 u32 yakvm_cpuid_signature(struct yakvm_vcpu *vcpu)
 {
-	const struct kvm_cpuid_entry2 *e = NULL;
+	const struct kvm_cpuid_entry2 *e = vmm_entry(vcpu, 1);
 
-	if (vcpu->cpuid_set)
-		e = find_entry(vcpu->cpuid, vcpu->cpuid_nent, 1, 0);
 	return e ? e->eax : DEFAULT_SIGNATURE;
 }
 
 /* EAX of a leaf the VMM set (index 0), or 0: no defaults for these. */
 u32 yakvm_guest_cpuid_eax(struct yakvm_vcpu *vcpu, u32 function)
 {
-	const struct kvm_cpuid_entry2 *e = NULL;
+	const struct kvm_cpuid_entry2 *e = vmm_entry(vcpu, function);
 
-	if (vcpu->cpuid_set)
-		e = find_entry(vcpu->cpuid, vcpu->cpuid_nent, function, 0);
 	return e ? e->eax : 0;
 }
 

@@ -195,7 +195,8 @@ int yakvm_hv_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host)
 /* Whether VMMCALL follows Hyper-V's ABI rather than KVM's (as KVM decides). */
 bool yakvm_hv_hypercall_enabled(struct yakvm_vcpu *vcpu)
 {
-	return guest_has_hyperv(vcpu) && READ_ONCE(vcpu->vm->hv.guest_os_id);
+	/* The OS ID first: every VMMCALL asks, and the CPUID lookup is a search. */
+	return READ_ONCE(vcpu->vm->hv.guest_os_id) && guest_has_hyperv(vcpu);
 }
 
 /*
