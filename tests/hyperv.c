@@ -19,6 +19,7 @@
 #include "apic.h"
 #include "guest.h"
 #include "modes.h"
+#include "vcpu_cpuid.h"
 
 #define MSR_GUEST_OS_ID		0x40000000
 #define MSR_HYPERCALL		0x40000001
@@ -153,21 +154,16 @@ static void set_hv_cpuid(struct vcpu *v)
 {
 	struct kvm_cpuid_entry2 hv[MAX_HV_LEAVES];
 	uint32_t n = hv_leaves(v->vm->sys_fd, hv), i, j = 0;
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(c->entries[0]));
-	struct kvm_cpuid2 *out = calloc(1, sizeof(*c) + 256 * sizeof(c->entries[0]));
+	struct kvm_cpuid2 *c = vcpu_cpuid_get(v);
 
-	TEST_ASSERT(c && out, "out of memory");
-	c->nent = 256;
-	EXPECT_OK(ioctl(v->fd, KVM_GET_CPUID2, c));
 	for (i = 0; i < c->nent; i++)
 		if (c->entries[i].function < 0x40000000 || c->entries[i].function > 0x400000ff)
-			out->entries[j++] = c->entries[i];
-	for (i = 0; i < n && j < 256; i++)
-		out->entries[j++] = hv[i];
-	out->nent = j;
-	EXPECT_OK(ioctl(v->fd, KVM_SET_CPUID2, out));
+			c->entries[j++] = c->entries[i];
+	for (i = 0; i < n && j < VCPU_CPUID_MAX_ENTRIES; i++)
+		c->entries[j++] = hv[i];
+	c->nent = j;
+	EXPECT_OK(ioctl(v->fd, KVM_SET_CPUID2, c));
 	free(c);
-	free(out);
 }
 
 /*

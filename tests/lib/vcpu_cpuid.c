@@ -7,14 +7,13 @@
 
 #include "vcpu_cpuid.h"
 
-#define MAX_ENTRIES	256
-
-static struct kvm_cpuid2 *get_table(struct vcpu *v)
+struct kvm_cpuid2 *vcpu_cpuid_get(struct vcpu *v)
 {
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + MAX_ENTRIES * sizeof(c->entries[0]));
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
+				      VCPU_CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
 
 	TEST_ASSERT(c, "out of memory");
-	c->nent = MAX_ENTRIES;
+	c->nent = VCPU_CPUID_MAX_ENTRIES;
 	EXPECT_OK(ioctl(v->fd, KVM_GET_CPUID2, c));
 	return c;
 }
@@ -43,7 +42,7 @@ static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, struct cpuid_bit b)
 
 bool vcpu_cpuid_has(struct vcpu *v, struct cpuid_bit b)
 {
-	struct kvm_cpuid2 *c = get_table(v);
+	struct kvm_cpuid2 *c = vcpu_cpuid_get(v);
 	struct kvm_cpuid_entry2 *e = find(c, b);
 	bool has = e && (*reg_of(e, b.reg) & (1u << b.bit));
 
@@ -53,7 +52,7 @@ bool vcpu_cpuid_has(struct vcpu *v, struct cpuid_bit b)
 
 void vcpu_cpuid_set_bit(struct vcpu *v, struct cpuid_bit b, bool on)
 {
-	struct kvm_cpuid2 *c = get_table(v);
+	struct kvm_cpuid2 *c = vcpu_cpuid_get(v);
 	struct kvm_cpuid_entry2 *e = find(c, b);
 
 	if (e) {

@@ -20,6 +20,9 @@ struct cpuid_bit {
 	unsigned int bit;
 };
 
+/* The vCPU's table (KVM_GET_CPUID2), room for VCPU_CPUID_MAX_ENTRIES; free() it. */
+#define VCPU_CPUID_MAX_ENTRIES	256
+struct kvm_cpuid2 *vcpu_cpuid_get(struct vcpu *v);
 /* Whether the vCPU's table has @b set. */
 bool vcpu_cpuid_has(struct vcpu *v, struct cpuid_bit b);
 /* Clears (or sets) @b in the vCPU's table; the vCPU must not have run. */
