@@ -73,6 +73,7 @@ enum yakvm_reg {
 	YAKVM_RBP = __VCPU_REGS_RBP,
 	YAKVM_RSI = __VCPU_REGS_RSI,
 	YAKVM_RDI = __VCPU_REGS_RDI,
+	YAKVM_R8 = __VCPU_REGS_R8,
 	YAKVM_NR_REGS = 16,
 };
 
@@ -205,6 +206,8 @@ struct yakvm_vm {
 	u64 wall_clock_msr;		/* MSR_KVM_WALL_CLOCK[_NEW], last written */
 	struct mutex hv_lock;		/* before tsc_lock (cpu/hyperv.c) */
 	struct yakvm_hv hv;
+	/* KVM_HYPERV_EVENTFD: connection ID -> eventfd_ctx (irq/synic.c). */
+	struct xarray hv_eventfds;
 
 	struct yakvm_vm_irq irq;	/* in-kernel irqchip, PIT, buses (irq/) */
 
@@ -230,6 +233,8 @@ enum yakvm_vcpu_mode {
 #define YAKVM_REQ_EVENT		BIT(1)	/* an interrupt or event may be pending */
 #define YAKVM_REQ_IOAPIC_EOI	BIT(2)	/* split irqchip: exit with KVM_EXIT_IOAPIC_EOI */
 #define YAKVM_REQ_CLOCK_UPDATE	BIT(3)	/* rewrite the kvmclock structure */
+#define YAKVM_REQ_HV_EXIT	BIT(4)	/* exit with KVM_EXIT_HYPERV (irq/synic.c) */
+#define YAKVM_REQ_HV_STIMER	BIT(5)	/* a synthetic timer may have expired */
 
 /* An exit to user space whose instruction completes on the next KVM_RUN. */
 enum yakvm_pending_user {
@@ -237,6 +242,38 @@ enum yakvm_pending_user {
 	YAKVM_USER_PIO,			/* IN/OUT/INS/OUTS */
 	YAKVM_USER_MMIO_READ,		/* load from MMIO into a register */
 	YAKVM_USER_SKIP,		/* only advance RIP (next_rip) */
+	YAKVM_USER_HV_HCALL,		/* a Hyper-V hypercall: status from run->hyperv */
+};
+
+/* Hyper-V's synthetic interrupt controller and timers (irq/synic.c). */
+#define YAKVM_HV_SINTS		16
+#define YAKVM_HV_STIMERS	4
+
+struct yakvm_stimer {
+	struct hrtimer timer;
+	struct yakvm_vcpu *vcpu;
+	int index;
+	u64 config;
+	u64 count;
+	u64 exp_time;			/* reference time of the next expiry, or 0 */
+	bool msg_pending;		/* expired, its message not yet delivered */
+};
+
+/*
+ * A vCPU's Hyper-V state.  Its own thread changes it (MSR exits, or the
+ * VMM's KVM_SET_MSRS while it does not run); other threads only read the
+ * SINTs and the VP index (READ_ONCE) and set bits of stimer_pending.
+ */
+struct yakvm_vcpu_hv {
+	u32 vp_index;
+	bool synic_active;		/* KVM_CAP_HYPERV_SYNIC[2] enabled */
+	bool keep_pages;		/* SYNIC2: enabling a page does not clear it */
+	u64 control, version, evt_page, msg_page;
+	u64 sint[YAKVM_HV_SINTS];
+	struct yakvm_stimer stimer[YAKVM_HV_STIMERS];
+	unsigned long stimer_pending;
+	struct kvm_hyperv_exit exit;	/* for YAKVM_REQ_HV_EXIT */
+	u64 hcall_next_rip;		/* YAKVM_USER_HV_HCALL */
 };
 
 struct yakvm_pio {
@@ -382,6 +419,7 @@ struct yakvm_vcpu {
 	u64 kvmclock_gpa;
 	u32 kvmclock_version;
 	int kvmclock_cpu;		/* the physical CPU of its last update */
+	struct yakvm_vcpu_hv hv;	/* irq/synic.c, cpu/hyperv.c */
 
 	/* The VMM's CPUID table (KVM_SET_CPUID2); without one, the default. */
 	bool cpuid_set;
@@ -660,7 +698,27 @@ int yakvm_hv_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host);
 void yakvm_hv_clock_changed(struct yakvm_vm *vm);
 bool yakvm_hv_hypercall_enabled(struct yakvm_vcpu *vcpu);
 int yakvm_hv_hypercall(struct yakvm_vcpu *vcpu);
+int yakvm_hv_complete_hcall(struct yakvm_vcpu *vcpu);
 long yakvm_get_supported_hv_cpuid(void __user *argp);
+u64 yakvm_hv_ref_time(struct yakvm_vcpu *vcpu);
+bool yakvm_hv_guest_enabled(struct yakvm_vcpu *vcpu);
+
+/* irq/synic.c: Hyper-V's SynIC and synthetic timers */
+void yakvm_synic_vcpu_init(struct yakvm_vcpu *vcpu);
+void yakvm_synic_vcpu_free(struct yakvm_vcpu *vcpu);
+int yakvm_synic_enable(struct yakvm_vcpu *vcpu, bool synic2);
+/* SynIC and timer MSRs: 0, or 1 to refuse (#GP for the guest). */
+int yakvm_synic_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host);
+int yakvm_synic_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host);
+/* A KVM_IRQ_ROUTING_HV_SINT route fired: KVM's result (count, or < 0). */
+int yakvm_synic_set_irq(struct yakvm_vm *vm, u32 vp_index, u32 sint);
+/* The local APIC takes @vector: true when a SINT makes it auto-EOI. */
+bool yakvm_synic_auto_eoi(struct yakvm_vcpu *vcpu, int vector);
+void yakvm_synic_eoi(struct yakvm_vcpu *vcpu, int vector);
+void yakvm_synic_process_stimers(struct yakvm_vcpu *vcpu);
+u16 yakvm_synic_signal_event(struct yakvm_vcpu *vcpu, u64 param);
+long yakvm_hv_eventfd(struct yakvm_vm *vm, void __user *argp);
+void yakvm_hv_eventfds_destroy(struct yakvm_vm *vm);
 
 /* cpuid.c */
 int yakvm_cpuid_init(void);

@@ -4,10 +4,13 @@
  * and 12): the partition reference counter (HV_X64_MSR_TIME_REF_COUNT, 100
  * ns units) and the reference TSC page (HV_X64_MSR_REFERENCE_TSC), with
  * the two MSRs every Hyper-V guest writes first, the guest OS ID and the
- * hypercall page.  Nothing else of Hyper-V: no SynIC, no synthetic timers,
- * no VP index, no TLB-flush or IPI hypercalls -- KVM_GET_SUPPORTED_HV_CPUID
- * says exactly this, so QEMU's hv-passthrough turns on hv-time (and the
- * relaxed-timing hint, which asks nothing of the hypervisor) only.
+ * hypercall page; the VP index; the hypercall ABI, with the SynIC's
+ * HvPostMessage and HvSignalEvent (irq/synic.c has the SynIC and the
+ * synthetic timers).  No TLB-flush or IPI hypercalls, no crash, reset,
+ * frequency or VP-runtime MSRs -- KVM_GET_SUPPORTED_HV_CPUID says exactly
+ * this, so QEMU's hv-passthrough turns on hv-time, hv-vpindex, hv-synic,
+ * hv-stimer and hv-stimer-direct (and the relaxed-timing hint, which asks
+ * nothing of the hypervisor).
  *
  * As in KVM, the guest reaches these MSRs only when its CPUID carries the
  * Hyper-V interface signature ("Hv#1" in 0x40000001 EAX, which the VMM
@@ -46,6 +49,28 @@
 static u64 clock_ref_time(struct yakvm_vm *vm)
 {
 	return div_u64(yakvm_vm_clock_ns(vm), 100);
+}
+
+/* The reference time @vcpu reads (TIME_REF_COUNT), under hv_lock. */
+static u64 ref_time_locked(struct yakvm_vcpu *vcpu)
+{
+	struct yakvm_hv *hv = &vcpu->vm->hv;
+
+	if (hv->page_valid)
+		return mul_u64_u64_shr(yakvm_guest_tsc(vcpu), hv->scale, 64) +
+		       hv->offset;
+	return clock_ref_time(vcpu->vm);
+}
+
+/* The same for the synthetic timers, which count it (irq/synic.c). */
+u64 yakvm_hv_ref_time(struct yakvm_vcpu *vcpu)
+{
+	u64 t;
+
+	mutex_lock(&vcpu->vm->hv_lock);
+	t = ref_time_locked(vcpu);
+	mutex_unlock(&vcpu->vm->hv_lock);
+	return t;
 }
 
 /*
@@ -123,6 +148,12 @@ static int write_hypercall_page(struct yakvm_vm *vm, u64 data)
 			       code, sizeof(code)) ? 1 : 0;
 }
 
+/* SynIC and synthetic-timer MSRs: irq/synic.c's. */
+static bool is_synic_msr(u32 index)
+{
+	return index >= HV_X64_MSR_SCONTROL && index <= HV_X64_MSR_STIMER3_COUNT;
+}
+
 int yakvm_hv_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	struct yakvm_vm *vm = vcpu->vm;
@@ -130,6 +161,8 @@ int yakvm_hv_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 
 	if (!host && !guest_has_hyperv(vcpu))
 		return 1;
+	if (is_synic_msr(index))
+		return yakvm_synic_get_msr(vcpu, index, data, host);
 	mutex_lock(&vm->hv_lock);
 	switch (index) {
 	case HV_X64_MSR_GUEST_OS_ID:
@@ -142,11 +175,10 @@ int yakvm_hv_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = hv->reference_tsc;
 		break;
 	case HV_X64_MSR_TIME_REF_COUNT:
-		if (hv->page_valid)
-			*data = mul_u64_u64_shr(yakvm_guest_tsc(vcpu), hv->scale, 64) +
-				hv->offset;
-		else
-			*data = clock_ref_time(vm);
+		*data = ref_time_locked(vcpu);
+		break;
+	case HV_X64_MSR_VP_INDEX:
+		*data = vcpu->hv.vp_index;
 		break;
 	}
 	mutex_unlock(&vm->hv_lock);
@@ -161,8 +193,17 @@ int yakvm_hv_set_msr(struct yakvm_vcpu *vcpu, u32 index, u64 data, bool host)
 
 	if (!host && !guest_has_hyperv(vcpu))
 		return 1;
+	if (is_synic_msr(index))
+		return yakvm_synic_set_msr(vcpu, index, data, host);
 	mutex_lock(&vm->hv_lock);
 	switch (index) {
+	case HV_X64_MSR_VP_INDEX:
+		/* The VMM's to set (KVM_CAP_HYPERV_VP_INDEX), read-only to the guest. */
+		if (!host || (u32)data >= YAKVM_MAX_VCPUS)
+			r = 1;
+		else
+			WRITE_ONCE(vcpu->hv.vp_index, (u32)data);
+		break;
 	case HV_X64_MSR_GUEST_OS_ID:
 		/* No OS ID, no hypercalls (TLFS 3.13). */
 		/* Read without the lock by yakvm_hv_hypercall_enabled(). */
@@ -199,17 +240,92 @@ bool yakvm_hv_hypercall_enabled(struct yakvm_vcpu *vcpu)
 	return READ_ONCE(vcpu->vm->hv.guest_os_id) && guest_has_hyperv(vcpu);
 }
 
+/* Not a TLFS status: the call goes to the VMM (KVM_EXIT_HYPERV_HCALL). */
+#define HV_STATUS_PENDING_TO_VMM	U16_MAX
+
+/* A hypercall's status into RAX, or EDX:EAX outside 64-bit code (TLFS 3.8). */
+static void set_hcall_status(struct yakvm_vcpu *vcpu, u64 status)
+{
+	if (yakvm_64bit_code(vcpu)) {
+		vcpu->regs[YAKVM_RAX] = status;
+	} else {
+		vcpu->regs[YAKVM_RDX] = status >> 32;
+		vcpu->regs[YAKVM_RAX] = (u32)status;
+	}
+}
+
+/* Input and output GPAs: RDX and R8, or EBX:ECX and EDI:ESI (TLFS 3.7). */
+static void hcall_params(struct yakvm_vcpu *vcpu, bool op64, u64 *in, u64 *out)
+{
+	unsigned long *r = vcpu->regs;
+
+	if (op64) {
+		*in = r[YAKVM_RDX];
+		*out = r[YAKVM_R8];
+	} else {
+		*in = (u64)(u32)r[YAKVM_RBX] << 32 | (u32)r[YAKVM_RCX];
+		*out = (u64)(u32)r[YAKVM_RDI] << 32 | (u32)r[YAKVM_RSI];
+	}
+}
+
+/*
+ * HvSignalEvent's connection ID: the input itself for a fast call, else
+ * the 8 bytes at the input GPA (TLFS 11.10.2); or a failed status.
+ */
+static u16 signal_event(struct yakvm_vcpu *vcpu, bool fast, u64 in)
+{
+	u64 param = in;
+
+	if (!fast && (!IS_ALIGNED(in, 8) ||
+		      yakvm_read_gpa(vcpu->vm, in, &param, sizeof(param))))
+		return HV_STATUS_INVALID_ALIGNMENT;
+	return yakvm_synic_signal_event(vcpu, param);
+}
+
+/*
+ * The VMM handles the call (KVM_EXIT_HYPERV_HCALL, api.rst): the control
+ * word and both parameters as the guest gave them; the status it puts in
+ * hcall.result goes to the guest on the next KVM_RUN.
+ */
+static int hcall_user_exit(struct yakvm_vcpu *vcpu, u64 control, u64 in, u64 out)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vmcb *vmcb = vcpu->vmcb;
+
+	memset(&run->hyperv, 0, sizeof(run->hyperv));
+	run->hyperv.type = KVM_EXIT_HYPERV_HCALL;
+	run->hyperv.u.hcall.input = control;
+	run->hyperv.u.hcall.params[0] = in;
+	run->hyperv.u.hcall.params[1] = out;
+	/* VMMCALL is 0f 01 d9. */
+	vcpu->hv.hcall_next_rip = yakvm_svm.nrips && vmcb->control.next_rip ?
+				  vmcb->control.next_rip : vmcb->save.rip + 3;
+	vcpu->pending = YAKVM_USER_HV_HCALL;
+	return yakvm_user_exit(vcpu, KVM_EXIT_HYPERV);
+}
+
+/* KVM_RUN after KVM_EXIT_HYPERV_HCALL: the VMM's status, then past VMMCALL. */
+int yakvm_hv_complete_hcall(struct yakvm_vcpu *vcpu)
+{
+	set_hcall_status(vcpu, READ_ONCE(vcpu->run->hyperv.u.hcall.result));
+	yakvm_set_rip(vcpu, vcpu->hv.hcall_next_rip);
+	return 1;
+}
+
 /*
  * A Hyper-V hypercall (TLFS 3.6-3.8): the control word in RCX (64-bit) or
- * EDX:EAX (32-bit), the status back in RAX or EDX:EAX.  Of the calls only
- * HvNotifyLongSpinWait, a hint, succeeds; the rest are unknown to yakvm
- * (HV_STATUS_INVALID_HYPERCALL_CODE), as a call KVM does not implement.
- * From CPL > 0 or real mode: #UD (TLFS 3.2).
+ * EDX:EAX (32-bit), the status back in RAX or EDX:EAX.  HvNotifyLongSpinWait,
+ * a hint, succeeds; HvPostMessage goes to the VMM while the SynIC is on;
+ * HvSignalEvent to the connection's eventfd, else to the VMM.  The rest
+ * are unknown to yakvm (HV_STATUS_INVALID_HYPERCALL_CODE), as a call KVM
+ * does not implement.  All of them are simple calls: a rep count or a
+ * variable header is invalid input.  From CPL > 0 or real mode: #UD (TLFS 3.2).
  */
 int yakvm_hv_hypercall(struct yakvm_vcpu *vcpu)
 {
 	bool op64 = yakvm_64bit_code(vcpu);
-	u64 control, status;
+	u64 control, status, in, out;
+	u16 code;
 
 	if (vcpu->vmcb->save.cpl || !(vcpu->vmcb->save.cr0 & X86_CR0_PE)) {
 		yakvm_queue_exception(vcpu, X86_TRAP_UD, false, 0);
@@ -220,22 +336,27 @@ int yakvm_hv_hypercall(struct yakvm_vcpu *vcpu)
 	else
 		control = (u64)(u32)vcpu->regs[YAKVM_RDX] << 32 |
 			  (u32)vcpu->regs[YAKVM_RAX];
+	hcall_params(vcpu, op64, &in, &out);
+	code = control & 0xffff;
 	if (control & HV_HYPERCALL_RSVD_MASK)
 		status = HV_STATUS_INVALID_HYPERCALL_INPUT;
-	else if ((control & 0xffff) != HVCALL_NOTIFY_LONG_SPIN_WAIT)
+	else if (code != HVCALL_NOTIFY_LONG_SPIN_WAIT &&
+		 code != HVCALL_POST_MESSAGE && code != HVCALL_SIGNAL_EVENT)
 		status = HV_STATUS_INVALID_HYPERCALL_CODE;
-	/* A simple call: no repetitions, no variable header (as KVM). */
 	else if (control & (HV_HYPERCALL_REP_COMP_MASK | HV_HYPERCALL_REP_START_MASK |
 			    HV_HYPERCALL_VARHEAD_MASK))
 		status = HV_STATUS_INVALID_HYPERCALL_INPUT;
+	else if (code == HVCALL_POST_MESSAGE)
+		status = vcpu->hv.synic_active ? HV_STATUS_PENDING_TO_VMM :
+						 HV_STATUS_INVALID_HYPERCALL_CODE;
+	else if (code == HVCALL_SIGNAL_EVENT)
+		status = signal_event(vcpu, control & HV_HYPERCALL_FAST_BIT, in);
 	else
 		status = HV_STATUS_SUCCESS;
-	if (op64) {
-		vcpu->regs[YAKVM_RAX] = status;
-	} else {
-		vcpu->regs[YAKVM_RDX] = status >> 32;
-		vcpu->regs[YAKVM_RAX] = (u32)status;
-	}
+	/* A message, or an event without an eventfd: the VMM's (as KVM). */
+	if (status == HV_STATUS_PENDING_TO_VMM || status == HV_STATUS_INVALID_PORT_ID)
+		return hcall_user_exit(vcpu, control, in, out);
+	set_hcall_status(vcpu, status);
 	return yakvm_skip_instruction(vcpu);
 }
 
@@ -243,8 +364,10 @@ int yakvm_hv_hypercall(struct yakvm_vcpu *vcpu)
  * KVM_GET_SUPPORTED_HV_CPUID (api.rst), on /dev/yakvm and on a vCPU: the
  * Hyper-V leaves yakvm implements.  The vendor is KVM's, so that a guest
  * of QEMU's hv-passthrough sees the same CPUID on both devices; the
- * features are the clock's MSRs and the hypercall page, and the hint that
- * timing is relaxed (no watchdogs on a virtual CPU that may not run).
+ * features are the clock's MSRs, the hypercall page, the VP index, the
+ * SynIC with its two hypercalls and the synthetic timers (direct mode
+ * too), and the hint that timing is relaxed (no watchdogs on a virtual
+ * CPU that may not run).
  */
 long yakvm_get_supported_hv_cpuid(void __user *argp)
 {
@@ -269,7 +392,10 @@ long yakvm_get_supported_hv_cpuid(void __user *argp)
 	e[2].eax = 0x00003839;
 	e[2].ebx = 0x000a0000;
 	e[3].eax = HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_MSR_REFERENCE_TSC_AVAILABLE |
-		   HV_MSR_HYPERCALL_AVAILABLE;
+		   HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE |
+		   HV_MSR_SYNIC_AVAILABLE | HV_MSR_SYNTIMER_AVAILABLE;
+	e[3].ebx = HV_POST_MESSAGES | HV_SIGNAL_EVENTS;
+	e[3].edx = HV_STIMER_DIRECT_MODE_AVAILABLE;
 	e[4].eax = HV_X64_RELAXED_TIMING_RECOMMENDED;
 	/* Never notify a long spin wait (TLFS 2.4.5: all ones). */
 	e[4].ebx = U32_MAX;

@@ -581,8 +581,18 @@ static const struct yakvm_msr {
 	{ MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, get_kvmclock, set_kvmclock, SAVE },
 	{ MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW, get_kvmclock, set_kvmclock, SAVE },
 	{ MSR_KVM_SYSTEM_TIME_NEW + 1, KVM_PV_MSRS_LAST, get_pv, set_pv, 0 },
-	{ HV_X64_MSR_GUEST_OS_ID, HV_X64_MSR_HYPERCALL, get_hv, set_hv, SAVE },
+	{ HV_X64_MSR_GUEST_OS_ID, HV_X64_MSR_VP_INDEX, get_hv, set_hv, SAVE },
 	{ HV_X64_MSR_TIME_REF_COUNT, HV_X64_MSR_REFERENCE_TSC, get_hv, set_hv, SAVE },
+	/*
+	 * SynIC and synthetic timers (irq/synic.c).  Listed as KVM lists
+	 * them: SCONTROL and STIMER0_CONFIG only, which a VMM can write back
+	 * on a vCPU without the SynIC, and which tell it the rest exist.
+	 */
+	{ HV_X64_MSR_SCONTROL, HV_X64_MSR_SCONTROL, get_hv, set_hv, SAVE },
+	{ HV_X64_MSR_SVERSION, HV_X64_MSR_EOM, get_hv, set_hv, 0 },
+	{ HV_X64_MSR_SINT0, HV_X64_MSR_SINT15, get_hv, set_hv, 0 },
+	{ HV_X64_MSR_STIMER0_CONFIG, HV_X64_MSR_STIMER0_CONFIG, get_hv, set_hv, SAVE },
+	{ HV_X64_MSR_STIMER0_COUNT, HV_X64_MSR_STIMER3_COUNT, get_hv, set_hv, 0 },
 	{ MSR_K7_HWCR, MSR_K7_HWCR, get_hwcr, set_hwcr, SAVE },
 	{ MSR_AMD64_DE_CFG, MSR_AMD64_DE_CFG, get_de_cfg, set_de_cfg, SAVE },
 	{ MSR_IA32_UCODE_REV, MSR_IA32_UCODE_REV, get_const, set_ignored, SAVE },

@@ -125,13 +125,14 @@ int yakvm_set_irq(struct yakvm_vm *vm, enum yakvm_irq_source source, u32 gsi,
 
 struct yakvm_irq_route {
 	u32 gsi;
-	u32 type;			/* KVM_IRQ_ROUTING_IRQCHIP or _MSI */
+	u32 type;			/* KVM_IRQ_ROUTING_IRQCHIP, _MSI or _HV_SINT */
 	union {
 		struct {
 			u32 irqchip;	/* KVM_IRQCHIP_PIC_MASTER/SLAVE/IOAPIC */
 			u32 pin;
 		} irqchip;
 		struct kvm_irq_routing_msi msi;
+		struct kvm_irq_routing_hv_sint hv_sint;	/* VP index, SINT */
 	};
 };
 
@@ -163,6 +164,11 @@ int yakvm_irq_delivery_to_apic(struct yakvm_vm *vm, struct yakvm_vcpu *src,
  * device's lock held; the callee may raise or lower lines.
  */
 void yakvm_irq_acked(struct yakvm_vm *vm, u32 irqchip, u32 pin);
+/*
+ * The guest ended SINT @sint of VP @vp_index (irq/synic.c): the resamplers
+ * of the GSIs with a KVM_IRQ_ROUTING_HV_SINT route to it hear it.
+ */
+void yakvm_irq_hv_sint_acked(struct yakvm_vm *vm, u32 vp_index, u32 sint);
 /* The PIC's INT output went high: kick the vCPUs that accept ExtINT. */
 void yakvm_irq_kick_extint(struct yakvm_vm *vm);
 /*

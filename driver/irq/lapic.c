@@ -222,13 +222,17 @@ bool yakvm_lapic_has_pending(struct yakvm_vcpu *vcpu)
 	return yakvm_lapic_enabled(vcpu) && vec_highest(vcpu->apic, APIC_IRR) >= 0;
 }
 
-/* The CPU took @vector: it moves from IRR to ISR (SDM 10.8.4). */
+/*
+ * The CPU took @vector: it moves from IRR to ISR (SDM 10.8.4) -- except a
+ * Hyper-V SINT's vector with auto-EOI, which never enters ISR (TLFS 11.8.4).
+ */
 void yakvm_lapic_ack(struct yakvm_vcpu *vcpu, int vector)
 {
 	struct yakvm_lapic *apic = vcpu->apic;
 
 	vec_clear(apic, APIC_IRR, vector);
-	vec_set(apic, APIC_ISR, vector);
+	if (!yakvm_synic_auto_eoi(vcpu, vector))
+		vec_set(apic, APIC_ISR, vector);
 	update_ppr(apic);
 }
 
@@ -255,6 +259,8 @@ static void apic_eoi(struct yakvm_vcpu *vcpu)
 		vcpu->ioapic_eoi_vector = vec;
 		set_bit(ilog2(YAKVM_REQ_IOAPIC_EOI), &vcpu->requests);
 	}
+	/* A SINT's end: its resamplers and waiting timers hear it. */
+	yakvm_synic_eoi(vcpu, vec);
 	set_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests);
 }
 

@@ -77,6 +77,12 @@ static int route_from_user(struct yakvm_vm *vm,
 			return -EINVAL;
 		r->msi = ue->u.msi;
 		return 0;
+	case KVM_IRQ_ROUTING_HV_SINT:
+		/* Checked when it fires: the VP may not exist yet (as KVM). */
+		if (ue->flags)
+			return -EINVAL;
+		r->hv_sint = ue->u.hv_sint;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -285,6 +291,10 @@ int yakvm_set_irq(struct yakvm_vm *vm, enum yakvm_irq_source source, u32 gsi,
 		if (route->type == KVM_IRQ_ROUTING_MSI) {
 			if (level)
 				r = deliver_msi(vm, &route->msi);
+		} else if (route->type == KVM_IRQ_ROUTING_HV_SINT) {
+			if (level)
+				r = yakvm_synic_set_irq(vm, route->hv_sint.vcpu,
+							route->hv_sint.sint);
 		} else if (route->irqchip.irqchip == KVM_IRQCHIP_IOAPIC) {
 			if (ioapic)
 				r = yakvm_ioapic_set_irq(ioapic, route->irqchip.pin,
@@ -340,22 +350,36 @@ long yakvm_signal_msi(struct yakvm_vm *vm, void __user *argp)
 	return deliver_msi(vm, &msi);
 }
 
-/* The GSIs routed to (irqchip, pin), at most @max of them; returns how many. */
-static u32 gsis_of_pin(struct yakvm_vm *vm, u32 irqchip, u32 pin, u32 *gsis,
-		       u32 max)
+/*
+ * The GSIs with a route of @type to (@a, @b) -- an irqchip's (irqchip,
+ * pin) or a SynIC's (VP index, SINT) -- at most @max; returns how many.
+ */
+static u32 gsis_of(struct yakvm_vm *vm, u32 type, u32 a, u32 b, u32 *gsis,
+		   u32 max)
 {
 	struct yakvm_irq_routing_table *t;
 	u32 i, n = 0;
 
 	rcu_read_lock();
 	t = rcu_dereference(vm->irq.routing);
-	for (i = 0; t && i < t->nr && n < max; i++)
-		if (t->routes[i].type == KVM_IRQ_ROUTING_IRQCHIP &&
-		    t->routes[i].irqchip.irqchip == irqchip &&
-		    t->routes[i].irqchip.pin == pin)
-			gsis[n++] = t->routes[i].gsi;
+	for (i = 0; t && i < t->nr && n < max; i++) {
+		const struct yakvm_irq_route *r = &t->routes[i];
+
+		if (r->type != type)
+			continue;
+		if (type == KVM_IRQ_ROUTING_HV_SINT ?
+		    r->hv_sint.vcpu == a && r->hv_sint.sint == b :
+		    r->irqchip.irqchip == a && r->irqchip.pin == b)
+			gsis[n++] = r->gsi;
+	}
 	rcu_read_unlock();
 	return n;
+}
+
+static u32 gsis_of_pin(struct yakvm_vm *vm, u32 irqchip, u32 pin, u32 *gsis,
+		       u32 max)
+{
+	return gsis_of(vm, KVM_IRQ_ROUTING_IRQCHIP, irqchip, pin, gsis, max);
 }
 
 /*
@@ -373,6 +397,16 @@ void yakvm_irq_acked(struct yakvm_vm *vm, u32 irqchip, u32 pin)
 			yakvm_pit_irq_acked(pit);
 		yakvm_irqfd_acked(vm, gsis[i]);
 	}
+}
+
+void yakvm_irq_hv_sint_acked(struct yakvm_vm *vm, u32 vp_index, u32 sint)
+{
+	u32 i, gsis[4], n;
+
+	n = gsis_of(vm, KVM_IRQ_ROUTING_HV_SINT, vp_index, sint, gsis,
+		    ARRAY_SIZE(gsis));
+	for (i = 0; i < n; i++)
+		yakvm_irqfd_acked(vm, gsis[i]);
 }
 
 /*

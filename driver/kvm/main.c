@@ -69,13 +69,20 @@ long yakvm_check_extension(long cap)
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_X86_ROBUST_SINGLESTEP:
 	/*
-	 * Hyper-V's clock only (cpu/hyperv.c): the enlightenments, the time
-	 * MSRs and their CPUID, on the system fd and a vCPU's.
+	 * Hyper-V (cpu/hyperv.c, irq/synic.c): the enlightenments, the time
+	 * MSRs and their CPUID on the system fd and a vCPU's, the VP index a
+	 * VMM sets, the SynIC (KVM_ENABLE_CAP on a vCPU) with its timers and
+	 * KVM_HYPERV_EVENTFD.
 	 */
 	case KVM_CAP_HYPERV:
 	case KVM_CAP_HYPERV_TIME:
 	case KVM_CAP_HYPERV_CPUID:
 	case KVM_CAP_SYS_HYPERV_CPUID:
+	case KVM_CAP_HYPERV_VP_INDEX:
+	case KVM_CAP_HYPERV_SYNIC:
+	case KVM_CAP_HYPERV_SYNIC2:
+	case KVM_CAP_HYPERV_EVENTFD:
+	case KVM_CAP_ENABLE_CAP:
 		return 1;
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:

@@ -567,6 +567,30 @@ static long vcpu_set_mp_state(struct yakvm_vcpu *vcpu, void __user *argp)
 	return 0;
 }
 
+/*
+ * KVM_ENABLE_CAP on a vCPU (api.rst 4.37, 6): the SynIC (irq/synic.c).
+ * As KVM, flags must be 0 and SYNIC2 takes no argument.
+ */
+static long vcpu_enable_cap(struct yakvm_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_enable_cap cap;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return -EFAULT;
+	if (cap.flags)
+		return -EINVAL;
+	switch (cap.cap) {
+	case KVM_CAP_HYPERV_SYNIC2:
+		if (cap.args[0])
+			return -EINVAL;
+		return yakvm_synic_enable(vcpu, true);
+	case KVM_CAP_HYPERV_SYNIC:
+		return yakvm_synic_enable(vcpu, false);
+	default:
+		return -EINVAL;
+	}
+}
+
 /* ---------------------------------------------------------------- */
 /* The vCPU fd                                                      */
 
@@ -698,6 +722,9 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_SET_MSRS:
 		r = yakvm_vcpu_msrs_ioctl(vcpu, argp, true);
 		break;
+	case KVM_ENABLE_CAP:
+		r = vcpu_enable_cap(vcpu, argp);
+		break;
 	default:
 		/* KVM answers unknown vCPU ioctls on x86 with -EINVAL. */
 		r = -EINVAL;
@@ -758,6 +785,7 @@ static const struct file_operations yakvm_vcpu_fops = {
 
 void yakvm_vcpu_free(struct yakvm_vcpu *vcpu)
 {
+	yakvm_synic_vcpu_free(vcpu);
 	yakvm_lapic_free(vcpu);
 	yakvm_svm_forget_vmcb(vcpu->vmcb);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
@@ -795,6 +823,7 @@ static struct yakvm_vcpu *vcpu_alloc(struct yakvm_vm *vm, u32 id)
 	/* All vCPUs share one offset, so their TSCs agree (APM 15.30.5). */
 	vcpu->tsc_offset = vm->tsc_offset;
 	vcpu->mcg_cap = YAKVM_MAX_MCE_BANKS;	/* KVM's default */
+	yakvm_synic_vcpu_init(vcpu);
 	/*
 	 * With the in-kernel irqchip every vCPU has a local APIC, and all
 	 * but the boot vCPU wait for INIT/SIPI before they run (as KVM).
@@ -860,6 +889,8 @@ int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id)
 		goto out;
 	}
 	vcpu->idx = vm->nr_vcpus;
+	/* Hyper-V's VP index starts as the creation index, as KVM's. */
+	vcpu->hv.vp_index = vcpu->idx;
 	vm->vcpus[vm->nr_vcpus] = vcpu;
 	/* Pairs with smp_load_acquire() in yakvm_vm_kick_all() and KVM_RUN. */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);

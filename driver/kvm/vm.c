@@ -34,6 +34,7 @@ static void vm_destroy(struct yakvm_vm *vm)
 	yakvm_coalesced_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		yakvm_vcpu_free(vm->vcpus[i]);
+	yakvm_hv_eventfds_destroy(vm);
 	yakvm_free_slots(vm);
 	yakvm_npt_destroy(vm);
 	yakvm_svm_put();
@@ -277,6 +278,8 @@ static long yakvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return vm_set_identity_map_addr(vm, argp);
 	case KVM_CHECK_EXTENSION:
 		return yakvm_check_extension(arg);
+	case KVM_HYPERV_EVENTFD:
+		return yakvm_hv_eventfd(vm, argp);
 	case KVM_REGISTER_COALESCED_MMIO:
 		return yakvm_register_coalesced(vm, argp);
 	case KVM_UNREGISTER_COALESCED_MMIO:
@@ -318,6 +321,7 @@ long yakvm_create_vm(unsigned long type)
 	mutex_init(&vm->mmu_lock);
 	mutex_init(&vm->tsc_lock);
 	mutex_init(&vm->hv_lock);
+	xa_init(&vm->hv_eventfds);
 	yakvm_irq_init(vm);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);

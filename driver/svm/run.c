@@ -360,6 +360,8 @@ static int complete_user_exit(struct yakvm_vcpu *vcpu)
 		return yakvm_complete_pio(vcpu);
 	case YAKVM_USER_MMIO_READ:
 		return yakvm_complete_mmio_read(vcpu);
+	case YAKVM_USER_HV_HCALL:
+		return yakvm_hv_complete_hcall(vcpu);
 	default:
 		return 1;
 	}
@@ -487,6 +489,14 @@ int yakvm_vcpu_run(struct yakvm_vcpu *vcpu)
 			r = yakvm_user_exit(vcpu, KVM_EXIT_IOAPIC_EOI);
 			break;
 		}
+		/* A guest write of SCONTROL, SIEFP or SIMP (irq/synic.c). */
+		if (test_and_clear_bit(ilog2(YAKVM_REQ_HV_EXIT), &vcpu->requests)) {
+			run->hyperv = vcpu->hv.exit;
+			r = yakvm_user_exit(vcpu, KVM_EXIT_HYPERV);
+			break;
+		}
+		if (test_bit(ilog2(YAKVM_REQ_HV_STIMER), &vcpu->requests))
+			yakvm_synic_process_stimers(vcpu);
 		cond_resched();
 		if (!vcpu_runnable(vcpu)) {
 			vcpu_block(vcpu);
