@@ -110,11 +110,19 @@ static const struct cap_row {
 	CAP(XSAVE2, 4096, SAME),	/* no AMX: struct kvm_xsave's size */
 	CAP(ADJUST_CLOCK, KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
 	    KVM_CLOCK_HOST_TSC, SAME),
-	/* Hyper-V's clock (reference counter and TSC page, cpu/hyperv.c). */
+	/*
+	 * Hyper-V: the clock (cpu/hyperv.c), the VP index, the SynIC with
+	 * its timers and eventfds (irq/synic.c), enabled per vCPU.
+	 */
 	CAP(HYPERV, 1, SAME),
 	CAP(HYPERV_TIME, 1, SAME),
 	CAP(HYPERV_CPUID, 1, SAME),
 	CAP(SYS_HYPERV_CPUID, 1, SAME),
+	CAP(HYPERV_VP_INDEX, 1, SAME),
+	CAP(HYPERV_SYNIC, 1, SAME),
+	CAP(HYPERV_SYNIC2, 1, SAME),
+	CAP(HYPERV_EVENTFD, 1, SAME),
+	CAP(ENABLE_CAP, 1, SAME),	/* KVM_ENABLE_CAP on a vCPU */
 	/* DIFFERENCE: yakvm's limits are 64 vCPUs, ids and slots. */
 	CAP(MAX_VCPUS, 64, 1024),
 	CAP(MAX_VCPU_ID, 64, 4096),
@@ -128,11 +136,7 @@ static const struct cap_row {
 	CAP(X86_USER_SPACE_MSR, 0, 1),
 	CAP(GET_MSR_FEATURES, 0, 1),
 	CAP(EXCEPTION_PAYLOAD, 0, 1),
-	/* Hyper-V beyond its clock: SynIC, synthetic timers, VP index, ... */
-	CAP(HYPERV_SYNIC, 0, 1),
-	CAP(HYPERV_SYNIC2, 0, 1),
-	CAP(HYPERV_VP_INDEX, 0, 1),
-	CAP(HYPERV_EVENTFD, 0, 1),
+	/* Hyper-V's TLB-flush and IPI hypercalls, eVMCS. */
 	CAP(HYPERV_TLBFLUSH, 0, 1),
 	CAP(HYPERV_SEND_IPI, 0, 1),
 	CAP(HYPERV_ENLIGHTENED_VMCS, 0, 0),	/* Intel's; kvm_amd has none */
