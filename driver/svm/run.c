@@ -213,8 +213,9 @@ static int vcpu_enter_guest(struct yakvm_vcpu *vcpu)
 	/* Pairs with the barrier in yakvm_vm_kick_all() after setting a request. */
 	smp_mb();
 	flush = test_and_clear_bit(ilog2(YAKVM_REQ_TLB_FLUSH), &vcpu->requests);
+	/* A timer the vCPU's thread marked itself is processed first. */
 	if (need_resched() || signal_pending(current) ||
-	    test_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests)) {
+	    (READ_ONCE(vcpu->requests) & (YAKVM_REQ_EVENT | YAKVM_REQ_HV_STIMER))) {
 		WRITE_ONCE(vcpu->mode, YAKVM_OUTSIDE_GUEST);
 		if (flush)
 			set_bit(ilog2(YAKVM_REQ_TLB_FLUSH), &vcpu->requests);
@@ -389,7 +390,8 @@ static void post_run(struct yakvm_vcpu *vcpu)
 static void vcpu_block(struct yakvm_vcpu *vcpu)
 {
 	rcuwait_wait_event(&vcpu->wait,
-			   test_bit(ilog2(YAKVM_REQ_EVENT), &vcpu->requests) ||
+			   (READ_ONCE(vcpu->requests) &
+			    (YAKVM_REQ_EVENT | YAKVM_REQ_HV_STIMER)) ||
 			   signal_pending(current), TASK_INTERRUPTIBLE);
 }
 
