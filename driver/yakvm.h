@@ -18,6 +18,7 @@
 #include <linux/signal.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/user-return-notifier.h>
 #include <asm/io.h>
 #include <asm/mem_encrypt.h>
@@ -524,6 +525,15 @@ phys_addr_t yakvm_npt_root_pa(struct yakvm_vm *vm);
 
 /* vcpu.c */
 int yakvm_create_vcpu(struct yakvm_vm *vm, unsigned long id);
+
+/* KVM_ENABLE_CAP's argument, VM or vCPU: no flags are defined (api.rst). */
+static inline int yakvm_read_enable_cap(struct kvm_enable_cap *cap,
+					void __user *argp)
+{
+	if (copy_from_user(cap, argp, sizeof(*cap)))
+		return -EFAULT;
+	return cap->flags ? -EINVAL : 0;
+}
 void yakvm_vcpu_free(struct yakvm_vcpu *vcpu);
 void yakvm_vcpu_reset(struct yakvm_vcpu *vcpu);
 void yakvm_vcpu_init(struct yakvm_vcpu *vcpu);		/* an INIT */

@@ -574,11 +574,10 @@ static long vcpu_set_mp_state(struct yakvm_vcpu *vcpu, void __user *argp)
 static long vcpu_enable_cap(struct yakvm_vcpu *vcpu, void __user *argp)
 {
 	struct kvm_enable_cap cap;
+	int r = yakvm_read_enable_cap(&cap, argp);
 
-	if (copy_from_user(&cap, argp, sizeof(cap)))
-		return -EFAULT;
-	if (cap.flags)
-		return -EINVAL;
+	if (r)
+		return r;
 	switch (cap.cap) {
 	case KVM_CAP_HYPERV_SYNIC2:
 		if (cap.args[0])

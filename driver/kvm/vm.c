@@ -198,11 +198,10 @@ static long vm_set_max_vcpu_id(struct yakvm_vm *vm, u64 max)
 static long vm_enable_cap(struct yakvm_vm *vm, void __user *argp)
 {
 	struct kvm_enable_cap cap;
+	int r = yakvm_read_enable_cap(&cap, argp);
 
-	if (copy_from_user(&cap, argp, sizeof(cap)))
-		return -EFAULT;
-	if (cap.flags)
-		return -EINVAL;
+	if (r)
+		return r;
 	switch (cap.cap) {
 	case KVM_CAP_MAX_VCPU_ID:
 		return vm_set_max_vcpu_id(vm, cap.args[0]);
