@@ -709,7 +709,7 @@ void yakvm_hv_clock_changed(struct yakvm_vm *vm);
 bool yakvm_hv_hypercall_enabled(struct yakvm_vcpu *vcpu);
 int yakvm_hv_hypercall(struct yakvm_vcpu *vcpu);
 int yakvm_hv_complete_hcall(struct yakvm_vcpu *vcpu);
-long yakvm_get_supported_hv_cpuid(void __user *argp);
+long yakvm_get_supported_hv_cpuid(struct yakvm_vcpu *vcpu, void __user *argp);
 u64 yakvm_hv_ref_time(struct yakvm_vcpu *vcpu);
 bool yakvm_hv_guest_enabled(struct yakvm_vcpu *vcpu);
 

@@ -168,8 +168,10 @@ static void set_hv_cpuid(struct vcpu *v)
 
 /*
  * What the leaves must hold for hv-time: the interface signature and the
- * two clock MSRs.  DIFFERENCE: KVM lists more (SynIC, synthetic timers, VP
- * index, ...: ten leaves); yakvm offers the clock only, 0x40000000-5.
+ * two clock MSRs.  DIFFERENCE: KVM lists more (nested and enlightened VMCS
+ * features, TLB flush and IPI hypercalls, ...: ten leaves); yakvm offers
+ * 0x40000000-5 (the clock, the VP index, the SynIC and its timers:
+ * hyperv_synic.c checks those).
  */
 TEST_NO_GUEST(supported_hv_cpuid)
 {

@@ -315,11 +315,12 @@ int yakvm_hv_complete_hcall(struct yakvm_vcpu *vcpu)
 /*
  * A Hyper-V hypercall (TLFS 3.6-3.8): the control word in RCX (64-bit) or
  * EDX:EAX (32-bit), the status back in RAX or EDX:EAX.  HvNotifyLongSpinWait,
- * a hint, succeeds; HvPostMessage goes to the VMM while the SynIC is on;
- * HvSignalEvent to the connection's eventfd, else to the VMM.  The rest
- * are unknown to yakvm (HV_STATUS_INVALID_HYPERCALL_CODE), as a call KVM
- * does not implement.  All of them are simple calls: a rep count or a
- * variable header is invalid input.  From CPL > 0 or real mode: #UD (TLFS 3.2).
+ * a hint, succeeds; HvSignalEvent goes to the connection's eventfd, else,
+ * as HvPostMessage, to the VMM while the SynIC is on (invalid input
+ * without).  The rest are unknown to yakvm
+ * (HV_STATUS_INVALID_HYPERCALL_CODE), as a call KVM does not implement.
+ * All of them are simple calls: a rep count or a variable header is
+ * invalid input.  From CPL > 0 or real mode: #UD (TLFS 3.2).
  */
 int yakvm_hv_hypercall(struct yakvm_vcpu *vcpu)
 {
@@ -347,29 +348,34 @@ int yakvm_hv_hypercall(struct yakvm_vcpu *vcpu)
 			    HV_HYPERCALL_VARHEAD_MASK))
 		status = HV_STATUS_INVALID_HYPERCALL_INPUT;
 	else if (code == HVCALL_POST_MESSAGE)
-		status = vcpu->hv.synic_active ? HV_STATUS_PENDING_TO_VMM :
-						 HV_STATUS_INVALID_HYPERCALL_CODE;
+		status = HV_STATUS_PENDING_TO_VMM;
 	else if (code == HVCALL_SIGNAL_EVENT)
 		status = signal_event(vcpu, control & HV_HYPERCALL_FAST_BIT, in);
 	else
 		status = HV_STATUS_SUCCESS;
-	/* A message, or an event without an eventfd: the VMM's (as KVM). */
-	if (status == HV_STATUS_PENDING_TO_VMM || status == HV_STATUS_INVALID_PORT_ID)
-		return hcall_user_exit(vcpu, control, in, out);
+	/*
+	 * A message, or an event without an eventfd, is the VMM's (as KVM);
+	 * without the SynIC it has no way to take them: invalid input.
+	 */
+	if (status == HV_STATUS_PENDING_TO_VMM || status == HV_STATUS_INVALID_PORT_ID) {
+		if (vcpu->hv.synic_active)
+			return hcall_user_exit(vcpu, control, in, out);
+		status = HV_STATUS_INVALID_HYPERCALL_INPUT;
+	}
 	set_hcall_status(vcpu, status);
 	return yakvm_skip_instruction(vcpu);
 }
 
 /*
- * KVM_GET_SUPPORTED_HV_CPUID (api.rst), on /dev/yakvm and on a vCPU: the
- * Hyper-V leaves yakvm implements.  The vendor is KVM's, so that a guest
- * of QEMU's hv-passthrough sees the same CPUID on both devices; the
- * features are the clock's MSRs, the hypercall page, the VP index, the
- * SynIC with its two hypercalls and the synthetic timers (direct mode
- * too), and the hint that timing is relaxed (no watchdogs on a virtual
- * CPU that may not run).
+ * KVM_GET_SUPPORTED_HV_CPUID (api.rst), on /dev/yakvm (@vcpu NULL) and on
+ * a vCPU: the Hyper-V leaves yakvm implements.  The vendor is KVM's, so
+ * that a guest of QEMU's hv-passthrough sees the same CPUID on both
+ * devices; the features are the clock's MSRs, the hypercall page, the VP
+ * index, the SynIC with its two hypercalls and the synthetic timers
+ * (direct mode too, where the vCPU has the in-kernel APIC), and the hint
+ * that timing is relaxed (no watchdogs on a virtual CPU that may not run).
  */
-long yakvm_get_supported_hv_cpuid(void __user *argp)
+long yakvm_get_supported_hv_cpuid(struct yakvm_vcpu *vcpu, void __user *argp)
 {
 	struct kvm_cpuid2 __user *user = argp;
 	struct kvm_cpuid_entry2 e[HV_CPUID_LEAVES] = {};
@@ -395,7 +401,9 @@ long yakvm_get_supported_hv_cpuid(void __user *argp)
 		   HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE |
 		   HV_MSR_SYNIC_AVAILABLE | HV_MSR_SYNTIMER_AVAILABLE;
 	e[3].ebx = HV_POST_MESSAGES | HV_SIGNAL_EVENTS;
-	e[3].edx = HV_STIMER_DIRECT_MODE_AVAILABLE;
+	/* Direct mode needs the in-kernel APIC: a vCPU without one has none. */
+	if (!vcpu || vcpu->apic)
+		e[3].edx = HV_STIMER_DIRECT_MODE_AVAILABLE;
 	e[4].eax = HV_X64_RELAXED_TIMING_RECOMMENDED;
 	/* Never notify a long spin wait (TLFS 2.4.5: all ones). */
 	e[4].ebx = U32_MAX;

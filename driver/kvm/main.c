@@ -123,7 +123,7 @@ static long yakvm_dev_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_X86_GET_MCE_CAP_SUPPORTED:
 		return yakvm_get_mce_cap_supported((void __user *)arg);
 	case KVM_GET_SUPPORTED_HV_CPUID:
-		return yakvm_get_supported_hv_cpuid((void __user *)arg);
+		return yakvm_get_supported_hv_cpuid(NULL, (void __user *)arg);
 	default:
 		/* KVM answers unknown system ioctls on x86 with -EINVAL. */
 		return -EINVAL;

@@ -647,7 +647,7 @@ static long yakvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		r = yakvm_get_cpuid2(vcpu, argp);
 		break;
 	case KVM_GET_SUPPORTED_HV_CPUID:
-		r = yakvm_get_supported_hv_cpuid(argp);
+		r = yakvm_get_supported_hv_cpuid(vcpu, argp);
 		break;
 	case KVM_INTERRUPT:
 		r = yakvm_interrupt_ioctl(vcpu, argp);
