@@ -255,6 +255,15 @@ static void expect_sync(struct vcpu *v, uint64_t step, struct ucall *uc)
 	TEST_ASSERT_EQ(uc->args[0], step);
 }
 
+/* The guest's GUEST_SYNC(step, value): a hypercall's status, an MSR read. */
+static void expect_value(struct vcpu *v, uint64_t step, uint64_t value)
+{
+	struct ucall uc;
+
+	expect_sync(v, step, &uc);
+	TEST_ASSERT_EQ(uc.args[1], value);
+}
+
 /* ---------------------------------------------------------------- */
 /* KVM_ENABLE_CAP and the supported CPUID                           */
 
@@ -521,17 +530,14 @@ static void synic_exits(const struct test_dev *dev, uint32_t cap)
 	enable_synic(v, cap);
 	expect_synic_exit(v, MSR_SIMP, 1, 0, SIMP_GPA | PAGE_ENABLE);
 	/* The next KVM_RUN goes on after the WRMSR. */
-	expect_sync(v, 1, &uc);
-	TEST_ASSERT_EQ(uc.args[1], SIMP_GPA | PAGE_ENABLE);
+	expect_value(v, 1, SIMP_GPA | PAGE_ENABLE);
 	TEST_ASSERT_EQ(get_msr(v, MSR_SIMP), SIMP_GPA | PAGE_ENABLE);
 	expect_synic_exit(v, MSR_SIEFP, 1, SIEFP_GPA | PAGE_ENABLE, SIMP_GPA | PAGE_ENABLE);
-	expect_sync(v, 2, &uc);
-	TEST_ASSERT_EQ(uc.args[1], SIEFP_GPA | PAGE_ENABLE);
+	expect_value(v, 2, SIEFP_GPA | PAGE_ENABLE);
 	expect_synic_exit(v, MSR_SCONTROL, 0, SIEFP_GPA | PAGE_ENABLE, SIMP_GPA | PAGE_ENABLE);
 	expect_synic_exit(v, MSR_SIMP, 0, SIEFP_GPA | PAGE_ENABLE, SIMP_GPA);
 	expect_synic_exit(v, MSR_SCONTROL, 1, SIEFP_GPA | PAGE_ENABLE, SIMP_GPA);
-	expect_sync(v, 3, &uc);
-	TEST_ASSERT_EQ(uc.args[1], SIMP_GPA | 1);
+	expect_value(v, 3, SIMP_GPA | 1);
 	irq_expect_ucall(v, UCALL_DONE, &uc);
 	irq_vm_free(vm);
 }
@@ -640,8 +646,7 @@ TEST_CASE(sint_irqfd)
 	TEST_ASSERT_EQ(eventfd_take(rfd), 0);
 	eventfd_signal(fd);
 	/* In the handler, the vector in the ISR: nothing to resample yet. */
-	expect_sync(v, 1, &uc);
-	TEST_ASSERT_EQ(uc.args[1], 1);
+	expect_value(v, 1, 1);
 	TEST_ASSERT_EQ(eventfd_take(rfd), 0);
 	expect_sync(v, 2, &uc);
 	TEST_ASSERT_EQ(eventfd_take(rfd), 1);	/* the EOI */
@@ -906,34 +911,25 @@ TEST_CASE(hypercalls)
 	expect_hcall_exit(v, HVCALL_POST_MESSAGE, IN_GPA, OUT_GPA, 0x1234);
 	expect_sync(v, 1, &uc);
 	TEST_ASSERT_EQ(uc.args[1], 0x1234);		/* the VMM's result */
-	expect_sync(v, 2, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_INVALID_INPUT);
+	expect_value(v, 2, HV_STATUS_INVALID_INPUT);
 	expect_hcall_exit(v, HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0, HV_STATUS_INVALID_PORT);
-	expect_sync(v, 3, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_INVALID_PORT);
+	expect_value(v, 3, HV_STATUS_INVALID_PORT);
 
 	hv_eventfd(vm, CONN_ID, efd, 0);
-	expect_sync(v, 4, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_SUCCESS);
+	expect_value(v, 4, HV_STATUS_SUCCESS);
 	TEST_ASSERT_EQ(eventfd_take(efd), 1);
-	expect_sync(v, 5, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_SUCCESS);
+	expect_value(v, 5, HV_STATUS_SUCCESS);
 	TEST_ASSERT_EQ(eventfd_take(efd), 1);
 	expect_hcall_exit(v, HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID | 1ULL << 32, 0, 0x4321);
-	expect_sync(v, 6, &uc);
-	TEST_ASSERT_EQ(uc.args[1], 0x4321);
-	expect_sync(v, 7, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_INVALID_INPUT);
-	expect_sync(v, 8, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_INVALID_INPUT);
-	expect_sync(v, 9, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_INVALID_INPUT);
+	expect_value(v, 6, 0x4321);
+	expect_value(v, 7, HV_STATUS_INVALID_INPUT);
+	expect_value(v, 8, HV_STATUS_INVALID_INPUT);
+	expect_value(v, 9, HV_STATUS_INVALID_INPUT);
 	TEST_ASSERT_EQ(eventfd_take(efd), 0);
 
 	hv_eventfd(vm, CONN_ID, -1, KVM_HYPERV_EVENTFD_DEASSIGN);
 	expect_hcall_exit(v, HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0, HV_STATUS_INVALID_PORT);
-	expect_sync(v, 10, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_INVALID_PORT);
+	expect_value(v, 10, HV_STATUS_INVALID_PORT);
 	/*
 	 * DIFFERENCE: a slow HvSignalEvent goes to the VMM with params[0] the
 	 * input GPA on yakvm, as the guest gave it and as QEMU's handler reads
@@ -943,8 +939,7 @@ TEST_CASE(hypercalls)
 	 */
 	expect_hcall_exit(v, HVCALL_SIGNAL_EVENT, vm->is_yakvm ? IN_GPA : CONN_ID, 0,
 			  HV_STATUS_INVALID_PORT);
-	expect_sync(v, 11, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_INVALID_PORT);
+	expect_value(v, 11, HV_STATUS_INVALID_PORT);
 	TEST_ASSERT_EQ(eventfd_take(efd), 0);
 	irq_expect_ucall(v, UCALL_DONE, &uc);
 	close(efd);
@@ -973,12 +968,9 @@ TEST_CASE(hypercalls_without_synic)
 	struct ucall uc;
 
 	hv_eventfd(vm, CONN_ID + 1, efd, 0);
-	expect_sync(v, 1, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_INVALID_INPUT);
-	expect_sync(v, 2, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_INVALID_INPUT);
-	expect_sync(v, 3, &uc);
-	TEST_ASSERT_EQ(uc.args[1], HV_STATUS_SUCCESS);
+	expect_value(v, 1, HV_STATUS_INVALID_INPUT);
+	expect_value(v, 2, HV_STATUS_INVALID_INPUT);
+	expect_value(v, 3, HV_STATUS_SUCCESS);
 	TEST_ASSERT_EQ(eventfd_take(efd), 1);
 	irq_expect_ucall(v, UCALL_DONE, &uc);
 	close(efd);
