@@ -18,18 +18,14 @@
 
 #include "apic.h"
 #include "guest.h"
+#include "hyperv.h"
 #include "modes.h"
 #include "vcpu_cpuid.h"
 
-#define MSR_GUEST_OS_ID		0x40000000
-#define MSR_HYPERCALL		0x40000001
-#define MSR_TIME_REF_COUNT	0x40000020
 #define MSR_REFERENCE_TSC	0x40000021
 #define HV_SIGNATURE		0x31237648	/* "Hv#1" */
 #define FEATURES_TIME		(1u << 1 | 1u << 9)	/* TIME_REF_COUNT, REFERENCE_TSC */
 #define TSC_PAGE_GPA		(GPA_SCRATCH + 0x1000)
-#define HYPERCALL_GPA		(GPA_SCRATCH + 0x2000)
-#define MAX_HV_LEAVES		64
 /* Host clock against guest TSC line: 500 ppm over a slow run, in 100 ns. */
 #define SLACK_100NS		5000ULL
 
@@ -55,20 +51,6 @@ static uint64_t page_time(void)
 		__asm__ volatile("" ::: "memory");
 	} while (seq != p->sequence);
 	return t;
-}
-
-/* A Hyper-V hypercall through the hypercall page: the status. */
-static uint64_t hypercall(uint64_t control)
-{
-	register uint64_t out_gpa __asm__("r8") = 0;
-	uint64_t status;
-
-	/* Control in RCX, input and output GPAs in RDX and R8 (TLFS 3.7). */
-	__asm__ volatile("call *%[page]"
-			 : "=a"(status), "+c"(control), "+r"(out_gpa)
-			 : [page] "r"(HYPERCALL_GPA), "d"(0ULL)
-			 : "memory", "cc");
-	return status;
 }
 
 /* Without the Hyper-V leaves in its CPUID: every access is #GP. */
@@ -116,26 +98,12 @@ static void guest_hypercalls(void)
 	wrmsr(MSR_HYPERCALL, HYPERCALL_GPA | 1);
 	GUEST_ASSERT_EQ(rdmsr(MSR_HYPERCALL), HYPERCALL_GPA | 1);
 	GUEST_SYNC(1, 0);				/* the host reads the page */
-	GUEST_SYNC(2, hypercall(0x0008));		/* HvNotifyLongSpinWait */
-	GUEST_SYNC(3, hypercall(0x0099));		/* no such call */
-	GUEST_SYNC(4, hypercall(0x0008 | 1ULL << 32));	/* a rep count on a simple call */
+	GUEST_SYNC(2, hv_hypercall(0x0008, 0, 0));		/* HvNotifyLongSpinWait */
+	GUEST_SYNC(3, hv_hypercall(0x0099, 0, 0));		/* no such call */
+	GUEST_SYNC(4, hv_hypercall(0x0008 | 1ULL << 32, 0, 0));	/* a rep count on a simple call */
 	/* The OS ID gone, the hypercall page is off. */
 	wrmsr(MSR_GUEST_OS_ID, 0);
 	GUEST_ASSERT_EQ(rdmsr(MSR_HYPERCALL), HYPERCALL_GPA);
-}
-
-/* The device's Hyper-V leaves, from @fd (the system's or a vCPU's). */
-static uint32_t hv_leaves(int fd, struct kvm_cpuid_entry2 *out)
-{
-	struct {
-		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[MAX_HV_LEAVES];
-	} c = { .h.nent = MAX_HV_LEAVES };
-
-	EXPECT_OK(ioctl(fd, KVM_GET_SUPPORTED_HV_CPUID, &c));
-	TEST_ASSERT(c.h.nent > 0 && c.h.nent < MAX_HV_LEAVES, "nent %u", c.h.nent);
-	memcpy(out, c.e, c.h.nent * sizeof(c.e[0]));
-	return c.h.nent;
 }
 
 static const struct kvm_cpuid_entry2 *leaf(const struct kvm_cpuid_entry2 *e, uint32_t n,
@@ -147,23 +115,6 @@ static const struct kvm_cpuid_entry2 *leaf(const struct kvm_cpuid_entry2 *e, uin
 		if (e[i].function == function)
 			return &e[i];
 	return NULL;
-}
-
-/* The vCPU's CPUID with the device's Hyper-V leaves at 0x40000000, as QEMU. */
-static void set_hv_cpuid(struct vcpu *v)
-{
-	struct kvm_cpuid_entry2 hv[MAX_HV_LEAVES];
-	uint32_t n = hv_leaves(v->vm->sys_fd, hv), i, j = 0;
-	struct kvm_cpuid2 *c = vcpu_cpuid_get(v);
-
-	for (i = 0; i < c->nent; i++)
-		if (c->entries[i].function < 0x40000000 || c->entries[i].function > 0x400000ff)
-			c->entries[j++] = c->entries[i];
-	for (i = 0; i < n && j < VCPU_CPUID_MAX_ENTRIES; i++)
-		c->entries[j++] = hv[i];
-	c->nent = j;
-	EXPECT_OK(ioctl(v->fd, KVM_SET_CPUID2, c));
-	free(c);
 }
 
 /*
@@ -190,7 +141,7 @@ TEST_NO_GUEST(supported_hv_cpuid)
 		    "no KVM_CAP_HYPERV_TIME");
 	for (i = 0; i < 2; i++) {
 		EXPECT_ERRNO(ioctl(fds[i], KVM_GET_SUPPORTED_HV_CPUID, &small), E2BIG);
-		n = hv_leaves(fds[i], e);
+		n = hv_supported_cpuid(fds[i], e);
 		l = leaf(e, n, 0x40000000);
 		TEST_ASSERT(l && l->eax >= 0x40000005, "leaf 0x40000000: %s",
 			    l ? "max below 0x40000005" : "missing");
@@ -229,7 +180,7 @@ TEST_CASE_OPTS(reference_counter_and_page,
 	struct kvm_clock_data data = { .clock = set_to };
 	struct ucall uc;
 
-	set_hv_cpuid(v);
+	hv_set_cpuid(v);
 	before = get_clock(v->vm) / 100;
 	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
 	after = get_clock(v->vm) / 100;
@@ -272,7 +223,7 @@ TEST_CASE(page_validity)
 	struct vcpu *v = vm_with_long_code(ctx->dev, guest_page_validity, 0);
 	struct ucall uc;
 
-	set_hv_cpuid(v);
+	hv_set_cpuid(v);
 	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
 	test_log("TSC page %s", uc.args[0] ? "valid" : "not valid");
 	vcpu_run_expect_ucall(v, UCALL_DONE, &uc);
@@ -285,7 +236,7 @@ TEST_CASE(hypercall_page)
 	struct vcpu *v = vm_with_long_code(ctx->dev, guest_hypercalls, 0);
 	struct ucall uc;
 
-	set_hv_cpuid(v);
+	hv_set_cpuid(v);
 	vcpu_run_expect_ucall(v, UCALL_SYNC, &uc);
 	TEST_ASSERT(!memcmp(gpa_to_hva(v->vm, HYPERCALL_GPA), vmmcall_ret, sizeof(vmmcall_ret)),
 		    "the hypercall page does not hold VMMCALL; RET");

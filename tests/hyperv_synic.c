@@ -37,14 +37,12 @@
 
 #include "apic.h"
 #include "guest.h"
+#include "hyperv.h"
 #include "irqchip.h"
 #include "modes.h"
 #include "vcpu_cpuid.h"
 
-#define MSR_GUEST_OS_ID		0x40000000
-#define MSR_HYPERCALL		0x40000001
 #define MSR_VP_INDEX		0x40000002
-#define MSR_TIME_REF_COUNT	0x40000020
 #define MSR_SCONTROL		0x40000080
 #define MSR_SVERSION		0x40000081
 #define MSR_SIEFP		0x40000082
@@ -75,9 +73,6 @@
 #define HV_STATUS_INVALID_INPUT	3
 #define HV_STATUS_INVALID_PORT	0x11
 
-#define MAX_HV_LEAVES		64
-
-#define HYPERCALL_GPA		(GPA_SCRATCH + 0x2000)
 #define SIMP_GPA		(GPA_SCRATCH + 0x3000)
 #define SIEFP_GPA		(GPA_SCRATCH + 0x4000)
 #define IN_GPA			(GPA_SCRATCH + 0x5000)
@@ -122,19 +117,6 @@ static struct irq_record *rec(void)
 	return &irq_rec[guest_vcpu_index()];
 }
 
-/* A Hyper-V hypercall through the hypercall page: control, input and output (TLFS 3.7). */
-static uint64_t hv_call(uint64_t control, uint64_t in, uint64_t out)
-{
-	register uint64_t r8 __asm__("r8") = out;
-	uint64_t status;
-
-	__asm__ volatile("call *%[page]"
-			 : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
-			 : [page] "r"(HYPERCALL_GPA)
-			 : "memory", "cc");
-	return status;
-}
-
 static void hypercall_page_on(void)
 {
 	wrmsr(MSR_GUEST_OS_ID, 0x8100000000000000ULL);
@@ -143,27 +125,6 @@ static void hypercall_page_on(void)
 
 /* ---------------------------------------------------------------- */
 /* Host side                                                        */
-
-/* The vCPU's CPUID with the device's Hyper-V leaves at 0x40000000 (hyperv.c's). */
-static void set_hv_cpuid(struct vcpu *v)
-{
-	struct {
-		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[MAX_HV_LEAVES];
-	} hv = { .h.nent = MAX_HV_LEAVES };
-	struct kvm_cpuid2 *c = vcpu_cpuid_get(v);
-	uint32_t i, j = 0;
-
-	EXPECT_OK(ioctl(v->vm->sys_fd, KVM_GET_SUPPORTED_HV_CPUID, &hv));
-	for (i = 0; i < c->nent; i++)
-		if (c->entries[i].function < 0x40000000 || c->entries[i].function > 0x400000ff)
-			c->entries[j++] = c->entries[i];
-	for (i = 0; i < hv.h.nent && j < VCPU_CPUID_MAX_ENTRIES; i++)
-		c->entries[j++] = hv.e[i];
-	c->nent = j;
-	EXPECT_OK(ioctl(v->fd, KVM_SET_CPUID2, c));
-	free(c);
-}
 
 static int enable_cap_raw(struct vcpu *v, uint32_t cap, uint64_t arg0, uint32_t flags)
 {
@@ -205,7 +166,7 @@ static struct vm *hv_vm(const struct test_dev *dev, int nr, uint64_t fn, uint64_
 	int i;
 
 	for (i = 0; i < nr; i++)
-		set_hv_cpuid(vm->vcpus[i]);
+		hv_set_cpuid(vm->vcpus[i]);
 	return vm;
 }
 
@@ -296,17 +257,12 @@ TEST_NO_GUEST(enable_cap_rules)
 /* Leaf 0x40000003 of the device's Hyper-V CPUID (KVM_GET_SUPPORTED_HV_CPUID on @fd). */
 static struct kvm_cpuid_entry2 hv_features(int fd)
 {
-	struct {
-		struct kvm_cpuid2 h;
-		struct kvm_cpuid_entry2 e[MAX_HV_LEAVES];
-	} c = { .h.nent = MAX_HV_LEAVES };
-	struct kvm_cpuid_entry2 found = {};
-	uint32_t i, n = 0;
+	struct kvm_cpuid_entry2 e[MAX_HV_LEAVES], found = {};
+	uint32_t i, n = 0, nent = hv_supported_cpuid(fd, e);
 
-	EXPECT_OK(ioctl(fd, KVM_GET_SUPPORTED_HV_CPUID, &c));
-	for (i = 0; i < c.h.nent && i < MAX_HV_LEAVES; i++)
-		if (c.e[i].function == 0x40000003) {
-			found = c.e[i];
+	for (i = 0; i < nent; i++)
+		if (e[i].function == 0x40000003) {
+			found = e[i];
 			n++;
 		}
 	TEST_ASSERT_EQ(n, 1);
@@ -859,22 +815,22 @@ TEST_CASE_OPTS(stimer_message, .timeout_s = 90,
 static void guest_hypercalls(void)
 {
 	hypercall_page_on();
-	GUEST_SYNC(1, hv_call(HVCALL_POST_MESSAGE, IN_GPA, OUT_GPA));		/* exit */
-	GUEST_SYNC(2, hv_call(HVCALL_POST_MESSAGE | HV_REP_COUNT(1), IN_GPA, OUT_GPA));
-	GUEST_SYNC(3, hv_call(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0));	/* exit */
+	GUEST_SYNC(1, hv_hypercall(HVCALL_POST_MESSAGE, IN_GPA, OUT_GPA));		/* exit */
+	GUEST_SYNC(2, hv_hypercall(HVCALL_POST_MESSAGE | HV_REP_COUNT(1), IN_GPA, OUT_GPA));
+	GUEST_SYNC(3, hv_hypercall(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0));	/* exit */
 	/* The host assigned CONN_ID an eventfd. */
-	GUEST_SYNC(4, hv_call(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0));
+	GUEST_SYNC(4, hv_hypercall(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0));
 	*(volatile uint64_t *)IN_GPA = CONN_ID;
-	GUEST_SYNC(5, hv_call(HVCALL_SIGNAL_EVENT, IN_GPA, 0));		/* from memory */
+	GUEST_SYNC(5, hv_hypercall(HVCALL_SIGNAL_EVENT, IN_GPA, 0));		/* from memory */
 	/* A flag number (bits 47:32): the VMM's. */
-	GUEST_SYNC(6, hv_call(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID | 1ULL << 32, 0));
+	GUEST_SYNC(6, hv_hypercall(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID | 1ULL << 32, 0));
 	/* Reserved bits: invalid input. */
-	GUEST_SYNC(7, hv_call(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID | 1ULL << 48, 0));
-	GUEST_SYNC(8, hv_call(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID | 1ULL << 24, 0));
-	GUEST_SYNC(9, hv_call(HVCALL_SIGNAL_EVENT | HV_FAST | HV_REP_COUNT(1), CONN_ID, 0));
+	GUEST_SYNC(7, hv_hypercall(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID | 1ULL << 48, 0));
+	GUEST_SYNC(8, hv_hypercall(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID | 1ULL << 24, 0));
+	GUEST_SYNC(9, hv_hypercall(HVCALL_SIGNAL_EVENT | HV_FAST | HV_REP_COUNT(1), CONN_ID, 0));
 	/* The host deassigned it. */
-	GUEST_SYNC(10, hv_call(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0));	/* exit */
-	GUEST_SYNC(11, hv_call(HVCALL_SIGNAL_EVENT, IN_GPA, 0));		/* exit */
+	GUEST_SYNC(10, hv_hypercall(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0));	/* exit */
+	GUEST_SYNC(11, hv_hypercall(HVCALL_SIGNAL_EVENT, IN_GPA, 0));		/* exit */
 }
 
 static int hv_eventfd_raw(struct vm *vm, uint32_t conn_id, int fd, uint32_t flags)
@@ -955,9 +911,9 @@ TEST_CASE(hypercalls)
 static void guest_hcalls_no_synic(void)
 {
 	hypercall_page_on();
-	GUEST_SYNC(1, hv_call(HVCALL_POST_MESSAGE, IN_GPA, OUT_GPA));
-	GUEST_SYNC(2, hv_call(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0));
-	GUEST_SYNC(3, hv_call(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID + 1, 0));
+	GUEST_SYNC(1, hv_hypercall(HVCALL_POST_MESSAGE, IN_GPA, OUT_GPA));
+	GUEST_SYNC(2, hv_hypercall(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID, 0));
+	GUEST_SYNC(3, hv_hypercall(HVCALL_SIGNAL_EVENT | HV_FAST, CONN_ID + 1, 0));
 }
 
 TEST_CASE(hypercalls_without_synic)

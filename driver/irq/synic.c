@@ -532,8 +532,11 @@ int yakvm_synic_get_msr(struct yakvm_vcpu *vcpu, u32 index, u64 *data, bool host
 	struct yakvm_stimer *t;
 
 	/* Only the SynIC's own registers need it on; the timers read always (KVM). */
-	if (!is_stimer_msr(index))
-		return !vcpu->hv.synic_active && !host ? 1 : synic_get(vcpu, index, data);
+	if (!is_stimer_msr(index)) {
+		if (!vcpu->hv.synic_active && !host)
+			return 1;
+		return synic_get(vcpu, index, data);
+	}
 	t = &vcpu->hv.stimer[(index - HV_X64_MSR_STIMER0_CONFIG) / 2];
 	*data = (index - HV_X64_MSR_STIMER0_CONFIG) & 1 ? t->count : t->config;
 	return 0;
